@@ -17,7 +17,8 @@ field               shape         meaning
 ``t_first``         (N,)          time of the first detection of the track
 ``t_update``        (N,)          time of the last associated detection
 ``hits``            (N,) int32    associated detections so far
-``misses``          (N,) int32    consecutive scans with no detection inside the gate
+``misses``          (N,) int32    consecutive frames (tracker steps) without an associated
+                                  detection
 ``ident``           (N,) int64    cooperative identity (ICAO address) associated, -1 none
 ``rcs_dbsm``        (N,)          running mean of measured RCS in dBsm, NaN if none
 ``sensors``         (N,) int64    bit mask of the sensor indices that updated the track
@@ -71,7 +72,8 @@ class TrackTable:
     @property
     def confirmed(self) -> NDArray[np.bool_]:
         """Mask of tracks a person sees: confirmed or coasting."""
-        return self.status != TrackStatus.TENTATIVE
+        mask: NDArray[np.bool_] = self.status != TrackStatus.TENTATIVE
+        return mask
 
     def select(self, index: NDArray[np.bool_] | NDArray[np.intp]) -> TrackTable:
         return TrackTable(

@@ -1,0 +1,5 @@
+"""``python -m dronewall`` runs the command line."""
+
+from dronewall.cli import main
+
+main()

@@ -1,0 +1,109 @@
+"""The track bank: the tracker's live tracks as a struct of arrays.
+
+Data layout
+-----------
+Row ``i`` of every array is track ``i``; rows are kept in creation order (so ``track_id`` ascends),
+new tracks are appended by concatenation and deleted ones removed by compaction. Each track's
+``x (6,)``/``P (6, 6)`` (``(e, n, u, ve, vn, vu)``, m and m/s, local ENU) refer to its own time
+``t_update`` (the time of its last detection); predictions to a scan or snapshot time are
+computed on demand and never stored, which is exact for the NCV model (see
+:mod:`dronewall.tracking.models`).
+
+================  ============  =========================================================
+field             shape         meaning
+================  ============  =========================================================
+``track_id``      (N,) int64    stable number, never reused
+``status``        (N,) int8     :class:`~dronewall.core.tracks.TrackStatus`
+``x``             (N, 6)        state at ``t_update``
+``P``             (N, 6, 6)     covariance at ``t_update``
+``t_first``       (N,)          time of the first detection, s
+``t_update``      (N,)          time of the last detection, s
+``hits``          (N,) int32    detections associated so far
+``misses``        (N,) int32    consecutive frames without a detection
+``history``       (N,) int64    hit bits of the last frames, bit 0 the latest closed frame
+``age``           (N,) int32    frames closed since the track was born
+``hit_frame``     (N,) bool     the track got a detection in the open frame
+``ident``         (N,) int64    cooperative identity, -1 none
+``rcs_db_sum``    (N,)          sum of measured RCS in dBsm
+``rcs_count``     (N,) int32    number of RCS measurements in that sum
+``sensors``       (N,) int64    bit mask ``1 << sensor`` of the sensors that updated it
+``truth``         (N,) int32    majority-vote truth candidate (evaluation only)
+``truth_votes``   (N,) int32    Boyer-Moore vote counter of ``truth``
+================  ============  =========================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+from numpy.typing import NDArray
+
+from dronewall.core.measurements import F64, I8, I32, I64, B
+
+
+@dataclass(slots=True, kw_only=True)
+class TrackBank:
+    """Live tracks as a struct of arrays; see the module docstring for the layout."""
+
+    track_id: I64
+    status: I8
+    x: F64
+    P: F64
+    t_first: F64
+    t_update: F64
+    hits: I32
+    misses: I32
+    history: I64
+    age: I32
+    hit_frame: B
+    ident: I64
+    rcs_db_sum: F64
+    rcs_count: I32
+    sensors: I64
+    truth: I32
+    truth_votes: I32
+
+    def __len__(self) -> int:
+        return int(self.track_id.shape[0])
+
+    @classmethod
+    def empty(cls) -> TrackBank:
+        """A bank with no tracks."""
+        return cls(
+            track_id=np.empty(0, np.int64),
+            status=np.empty(0, np.int8),
+            x=np.empty((0, 6)),
+            P=np.empty((0, 6, 6)),
+            t_first=np.empty(0),
+            t_update=np.empty(0),
+            hits=np.empty(0, np.int32),
+            misses=np.empty(0, np.int32),
+            history=np.empty(0, np.int64),
+            age=np.empty(0, np.int32),
+            hit_frame=np.empty(0, np.bool_),
+            ident=np.empty(0, np.int64),
+            rcs_db_sum=np.empty(0),
+            rcs_count=np.empty(0, np.int32),
+            sensors=np.empty(0, np.int64),
+            truth=np.empty(0, np.int32),
+            truth_votes=np.empty(0, np.int32),
+        )
+
+    def select(self, index: NDArray[np.bool_] | NDArray[np.intp]) -> TrackBank:
+        """Rows picked by a mask or an index, as a new bank (copies)."""
+        return TrackBank(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+
+    def extend(self, other: TrackBank) -> None:
+        """Append the rows of ``other`` in place."""
+        if len(other) == 0:
+            return
+        for f in fields(self):
+            setattr(self, f.name, np.concatenate([getattr(self, f.name), getattr(other, f.name)]))
+
+    def compact(self, keep: NDArray[np.bool_]) -> None:
+        """Drop the rows where ``keep`` is False, in place."""
+        if bool(np.all(keep)):
+            return
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name)[keep])

@@ -1,0 +1,463 @@
+"""The event store: schema versioning, exact round trips, atomic appends, event order."""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from dronewall.core import DetectionBatch, MeasurementKind, StoreError, TrackStatus, TrackTable
+from dronewall.picture import EVENT_KINDS, SCHEMA_VERSION, Event, EventStore
+from dronewall.picture import schema as S
+from dronewall.world import load_world
+
+DETECTION_FIELDS = (
+    "t", "sensor", "kind", "z", "R", "sensor_pos", "rcs_m2", "snr_db", "ident", "protocol",
+    "truth", "t_received",
+)  # fmt: skip
+
+
+def new_run(store: EventStore, **kw: object) -> int:
+    args: dict[str, object] = {
+        "scenario": "unit",
+        "seed": 7,
+        "t0": 1.7e9,
+        "origin_lla": (51.0, 4.3, 10.0),
+        "config": {"dt": 1.0},
+    }
+    args.update(kw)
+    return store.begin_run(**args)  # type: ignore[arg-type]
+
+
+def random_batch(rng: np.random.Generator, m: int) -> DetectionBatch:
+    a = rng.normal(size=(m, 3, 3))
+    r = a @ a.transpose(0, 2, 1)
+    return DetectionBatch.build(
+        t=1.7e9 + np.sort(rng.uniform(0, 100, m)),
+        sensor=rng.integers(0, 4, m).astype(np.int32),
+        kind=rng.integers(0, 3, m).astype(np.int8),
+        z=rng.normal(size=(m, 3)) * 1e3,
+        R=r,
+        sensor_pos=rng.normal(size=(m, 3)),
+        rcs_m2=np.where(rng.random(m) < 0.3, np.nan, rng.random(m)),
+        snr_db=rng.normal(size=m),
+        ident=rng.integers(-1, 2**62, m),
+        protocol=rng.integers(-1, 5, m).astype(np.int16),
+        truth=rng.integers(-1, 30, m).astype(np.int32),
+    )
+
+
+def assert_same_batch(a: DetectionBatch, b: DetectionBatch) -> None:
+    assert len(a) == len(b)
+    for name in DETECTION_FIELDS:
+        x, y = getattr(a, name), getattr(b, name)
+        assert x.dtype == y.dtype, name
+        assert np.array_equal(x, y, equal_nan=True), name
+
+
+def count(store: EventStore, table: sa.Table) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+
+
+def track_table(rng: np.random.Generator, t: float, ids: list[int]) -> TrackTable:
+    n = len(ids)
+    a = rng.normal(size=(n, 6, 6))
+    return TrackTable(
+        t=t,
+        track_id=np.array(ids, dtype=np.int64),
+        status=rng.integers(0, 3, n).astype(np.int8),
+        x=rng.normal(size=(n, 6)) * 100,
+        P=a @ a.transpose(0, 2, 1),
+        t_first=np.full(n, t - 5.0),
+        t_update=np.full(n, t),
+        hits=np.full(n, 3, np.int32),
+        misses=np.zeros(n, np.int32),
+        ident=rng.integers(-1, 2**24, n),
+        rcs_dbsm=np.full(n, np.nan),
+        sensors=np.ones(n, np.int64),
+        truth=rng.integers(-1, 10, n).astype(np.int32),
+    )
+
+
+# ----------------------------------------------------------------------------- schema
+
+
+def test_schema_version_recorded_and_tables_created(tmp_path: Path) -> None:
+    path = tmp_path / "events.sqlite"
+    with EventStore.open(path) as store:
+        assert store.schema_version == SCHEMA_VERSION == 1
+    con = sqlite3.connect(path)
+    try:
+        tables = {r[0] for r in con.execute("select name from sqlite_master where type='table'")}
+        version = con.execute("select value from schema_meta where key='schema_version'").fetchone()
+    finally:
+        con.close()
+    assert set(S.metadata.tables) <= tables
+    assert version == ("1",)
+
+
+def test_mismatching_schema_version_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "events.sqlite"
+    EventStore.open(path).close()
+    con = sqlite3.connect(path)
+    with con:
+        con.execute("update schema_meta set value='2' where key='schema_version'")
+    con.close()
+    with pytest.raises(StoreError) as info:
+        EventStore.open(path)
+    err = info.value
+    assert err.source == str(path)
+    assert (err.expected, err.actual) == ("1", "2")
+    assert str(path) in str(err)
+    assert "expected 1" in str(err)
+    assert "got 2" in str(err)
+
+
+def test_missing_store_without_create_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "nope.sqlite"
+    with pytest.raises(StoreError, match=r"nope\.sqlite"):
+        EventStore.open(path, create=False)
+    assert not path.exists()
+
+
+def test_foreign_database_and_garbage_file_are_refused(tmp_path: Path) -> None:
+    other = tmp_path / "other.sqlite"
+    con = sqlite3.connect(other)
+    con.execute("create table x (a integer)")
+    con.close()
+    with pytest.raises(StoreError, match="not a dronewall event store"):
+        EventStore.open(other)
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"this is not a database at all" * 100)
+    with pytest.raises(StoreError, match=r"junk\.sqlite"):
+        EventStore.open(junk)
+
+
+def test_url_opens_in_memory_store() -> None:
+    with EventStore.open("sqlite://") as store:
+        rid = new_run(store)
+        assert store.run(rid).scenario == "unit"
+
+
+# ----------------------------------------------------------------------------- runs
+
+
+def test_run_lifecycle_and_setup_tables(tmp_path: Path) -> None:
+    world = load_world()
+    with EventStore.open(tmp_path / "e.sqlite") as store:
+        rid = new_run(store, config={"x": np.float64(np.nan), "y": (1, 2), "z": np.int64(3)})
+        store.add_sites(rid, [world.sites["doel"], world.sites["tihange"]])
+        store.add_sensors(
+            rid, [{"sensor_id": "r1", "kind": "radar", "lat": 51.3, "lon": 4.2, "h_m": 12.0}]
+        )
+        store.add_fire_units(
+            rid,
+            [{"fire_unit_id": "g1", "effector_id": "gun", "layer": "gun", "lat": 51.31,
+              "lon": 4.25, "magazine": None}],
+        )  # fmt: skip
+        store.add_objects(
+            rid,
+            [{"object_id": "h1", "type_id": "shahed", "object_class": "loitering-munition",
+              "allegiance": "hostile", "target_site": "doel", "rcs_m2": 0.5}],
+        )  # fmt: skip
+        info = store.run(rid)
+        assert info.status == "running"
+        assert info.finished_utc is None
+        assert info.config == {"x": None, "y": [1, 2], "z": 3}
+        assert info.origin_lla == (51.0, 4.3, 10.0)
+        store.finish_run(rid, {"gospa": np.float64(1.5)}, "finished")
+        info = store.run(rid)
+        assert info.status == "finished"
+        assert info.summary == {"gospa": 1.5}
+        assert info.finished_utc is not None
+        assert info.finished_utc.endswith("+00:00")
+        assert [r.run_id for r in store.runs()] == [rid]
+        sites = store.sites(rid)
+        assert [s["site_id"] for s in sites] == ["doel", "tihange"]
+        assert sites[0]["alert_radius_m"] == world.sites["doel"].alert_radius_m
+        assert store.sensors(rid)[0]["idx"] == 0
+        assert store.fire_units(rid)[0]["magazine"] is None
+        assert store.objects(rid)[0]["icao"] is None
+        with pytest.raises(StoreError, match="no such run"):
+            store.run(rid + 1)
+
+
+def test_setup_rows_with_bad_keys_are_refused(tmp_path: Path) -> None:
+    with EventStore.open(tmp_path / "e.sqlite") as store:
+        rid = new_run(store)
+        with pytest.raises(StoreError, match=r"missing \['lon'\]"):
+            store.add_sensors(rid, [{"sensor_id": "a", "kind": "radar", "lat": 1.0}])
+        with pytest.raises(StoreError, match="unknown"):
+            store.add_sensors(
+                rid, [{"sensor_id": "a", "kind": "radar", "lat": 1.0, "lon": 2.0, "colour": 1}]
+            )
+        with pytest.raises(StoreError, match="must be a number"):
+            store.add_sensors(rid, [{"sensor_id": "a", "kind": "radar", "lat": "x", "lon": 2.0}])
+        assert store.sensors(rid) == []
+        with pytest.raises(StoreError, match="no such run"):
+            store.add_sensors(99, [])
+
+
+# ----------------------------------------------------------------------------- detections
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    data=st.data(),
+    m=st.integers(min_value=1, max_value=40),
+)
+def test_detections_round_trip_exactly(
+    tmp_path_factory: pytest.TempPathFactory, data: st.DataObject, m: int
+) -> None:
+    floats = st.floats(allow_nan=True, allow_infinity=True, width=64)
+    finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
+    a = data.draw(hnp.arrays(np.float64, (m, 3, 3), elements=floats))
+    r = np.triu(a) + np.triu(a, 1).transpose(0, 2, 1)  # symmetric, NaN/inf included
+    batch = DetectionBatch(
+        t=data.draw(hnp.arrays(np.float64, (m,), elements=finite)),
+        sensor=data.draw(hnp.arrays(np.int32, (m,), elements=st.integers(0, 2**31 - 1))),
+        kind=data.draw(hnp.arrays(np.int8, (m,), elements=st.sampled_from([0, 1, 2]))),
+        z=data.draw(hnp.arrays(np.float64, (m, 3), elements=floats)),
+        R=r,
+        sensor_pos=data.draw(hnp.arrays(np.float64, (m, 3), elements=floats)),
+        rcs_m2=data.draw(hnp.arrays(np.float64, (m,), elements=floats)),
+        snr_db=data.draw(hnp.arrays(np.float64, (m,), elements=floats)),
+        ident=data.draw(hnp.arrays(np.int64, (m,), elements=st.integers(-(2**63), 2**63 - 1))),
+        protocol=data.draw(hnp.arrays(np.int16, (m,), elements=st.integers(-(2**15), 2**15 - 1))),
+        truth=data.draw(hnp.arrays(np.int32, (m,), elements=st.integers(-1, 2**31 - 1))),
+        t_received=data.draw(hnp.arrays(np.float64, (m,), elements=floats)),
+    )
+    path = tmp_path_factory.mktemp("rt") / "e.sqlite"
+    with EventStore.open(path) as store:
+        rid = new_run(store)
+        other = new_run(store)
+        assert store.append_detections(rid, batch) == m
+        store.append_detections(other, batch.select(np.arange(min(m, 3))))
+        assert_same_batch(store.detections(rid), batch)
+
+
+def test_detections_time_window_and_order(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    b1, b2 = random_batch(rng, 50), random_batch(rng, 30)
+    with EventStore.open(tmp_path / "e.sqlite") as store:
+        rid = new_run(store)
+        store.append_detections(rid, b1)
+        store.append_detections(rid, b2)
+        assert_same_batch(store.detections(rid), DetectionBatch.concat([b1, b2]))
+        lo, hi = 1.7e9 + 20, 1.7e9 + 60
+        both = DetectionBatch.concat([b1, b2])
+        assert_same_batch(
+            store.detections(rid, lo, hi), both.select((both.t >= lo) & (both.t < hi))
+        )
+        assert len(store.detections(rid + 5)) == 0
+
+
+def test_bad_detection_batches_are_refused_before_writing(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    good = random_batch(rng, 10)
+    with EventStore.open(tmp_path / "e.sqlite") as store:
+        rid = new_run(store)
+        t = good.t.copy()
+        t[4] = np.nan
+        with pytest.raises(StoreError, match=r"batch\.t\[4\]"):
+            store.append_detections(rid, DetectionBatch(**{**_fields(good), "t": t}))
+        r = good.R.copy()
+        r[3, 0, 1] += 1.0
+        with pytest.raises(StoreError, match="not symmetric"):
+            store.append_detections(rid, DetectionBatch(**{**_fields(good), "R": r}))
+        sensor = good.sensor.astype(np.float64)
+        sensor[2] = np.nan
+        with pytest.raises(ValueError, match=r"batch\.sensor\[2\]"):
+            store.append_detections(rid, DetectionBatch(**{**_fields(good), "sensor": sensor}))
+        kind = good.kind.copy()
+        kind[0] = 9
+        with pytest.raises(StoreError, match="out of range"):
+            store.append_detections(rid, DetectionBatch(**{**_fields(good), "kind": kind}))
+        assert count(store, S.detections) == 0
+        with pytest.raises(StoreError, match="no such run"):
+            store.append_detections(rid + 1, good)
+
+
+def _fields(b: DetectionBatch) -> dict[str, np.ndarray]:
+    return {name: getattr(b, name) for name in DETECTION_FIELDS}
+
+
+def test_failing_append_leaves_no_partial_rows(tmp_path: Path) -> None:
+    """A database error in the middle of an executemany rolls the whole batch back."""
+    rng = np.random.default_rng(3)
+    batch = random_batch(rng, 100)
+    with EventStore.open(tmp_path / "e.sqlite") as store:
+        rid = new_run(store)
+        store.append_detections(rid, batch.select(np.arange(10)))
+        # rows 0-49 of the next batch go in, then SQLite aborts on row 50
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "CREATE TRIGGER boom BEFORE INSERT ON detections "
+                f"WHEN NEW.t = {float(batch.t[50])!r} BEGIN SELECT RAISE(ABORT, 'boom'); END"
+            )
+        bad = batch
+        with pytest.raises(StoreError, match="nothing written") as info:
+            store.append_detections(rid, bad)
+        assert info.value.source is not None
+        assert count(store, S.detections) == 10
+        assert_same_batch(store.detections(rid), batch.select(np.arange(10)))
+
+
+def test_failing_event_append_leaves_no_partial_rows(tmp_path: Path) -> None:
+    with EventStore.open(tmp_path / "e.sqlite") as store:
+        rid = new_run(store)
+        evs = [Event(t=1.0, kind="alert", track_id=1, payload={"level": "watch"})] * 3
+        with pytest.raises(StoreError, match=r"events\[3\]\.kind"):
+            store.append_events(rid, [*evs, Event(t=2.0, kind="alarm")])
+        with pytest.raises(StoreError, match=r"events\[1\]\.payload"):
+            store.append_events(rid, [evs[0], Event(t=2.0, kind="leak", payload={"o": object()})])
+        assert store.events(rid) == []
+
+
+# ----------------------------------------------------------------------------- events
+
+
+def test_events_ordered_and_filtered_by_kind(tmp_path: Path) -> None:
+    kinds = sorted(EVENT_KINDS)
+    rng = np.random.default_rng(4)
+    evs = [
+        Event(
+            t=1.7e9 + i,
+            kind=kinds[int(rng.integers(len(kinds)))],
+            track_id=None if i % 5 == 0 else int(rng.integers(100)),
+            site_id="doel" if i % 3 == 0 else None,
+            payload={"i": i, "level": "warning", "nested": {"a": [1, 2.5]}},
+        )
+        for i in range(60)
+    ]
+    with EventStore.open(tmp_path / "e.sqlite") as store:
+        rid = new_run(store)
+        other = new_run(store)
+        store.append_events(rid, evs[:25])
+        store.append_events(other, evs[:5])
+        store.append_events(rid, evs[25:])
+        assert store.events(rid) == evs
+        wanted = {"alert", "outcome"}
+        assert store.events(rid, kinds=wanted) == [e for e in evs if e.kind in wanted]
+        assert store.events(rid, kinds="leak") == [e for e in evs if e.kind == "leak"]
+        assert store.events(rid, t_from=1.7e9 + 10, t_to=1.7e9 + 20) == evs[10:20]
+        with pytest.raises(ValueError, match="unknown event kind"):
+            store.events(rid, kinds=["alrt"])
+
+
+def test_event_payload_non_finite_and_numpy_values(tmp_path: Path) -> None:
+    with EventStore.open(tmp_path / "e.sqlite") as store:
+        rid = new_run(store)
+        store.append_events(
+            rid,
+            [Event(t=5.0, kind="outcome", track_id=np.int64(3),  # type: ignore[arg-type]
+                   payload={"pk": np.float32(0.5), "miss": np.inf, "v": np.arange(3)})],
+        )  # fmt: skip
+        (ev,) = store.events(rid)
+        assert ev.track_id == 3
+        assert type(ev.track_id) is int
+        assert ev.payload == {"pk": 0.5, "miss": None, "v": [0, 1, 2]}
+
+
+# ----------------------------------------------------------------------------- truth, tracks
+
+
+def test_truth_round_trip(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    with EventStore.open(tmp_path / "e.sqlite") as store:
+        rid = new_run(store)
+        rows = []
+        for k in range(5):
+            idx = rng.permutation(8)[:6]
+            enu, lla = rng.normal(size=(6, 6)), rng.normal(size=(6, 3))
+            store.append_truth(rid, 1.7e9 + k, idx, enu, lla)
+            rows.append((np.full(6, 1.7e9 + k), idx, enu, lla))
+        rec = store.truth(rid)
+        assert np.array_equal(rec.t, np.concatenate([r[0] for r in rows]))
+        assert np.array_equal(rec.idx, np.concatenate([r[1] for r in rows]))
+        assert rec.idx.dtype == np.int32
+        assert np.array_equal(rec.enu, np.concatenate([r[2] for r in rows]))
+        assert np.array_equal(rec.lla, np.concatenate([r[3] for r in rows]))
+        one = store.truth(rid, idx=int(rows[0][1][0]))
+        assert (one.idx == rows[0][1][0]).all()
+        with pytest.raises(StoreError, match="repeat"):
+            store.append_truth(rid, 1.7e9, [1, 1], np.zeros((2, 6)), np.zeros((2, 3)))
+        with pytest.raises(StoreError, match="wrong shape"):
+            store.append_truth(rid, 1.7e9, [1, 2], np.zeros((2, 5)), np.zeros((2, 3)))
+        assert len(store.truth(rid)) == 30
+
+
+def test_track_updates_round_trip(tmp_path: Path) -> None:
+    rng = np.random.default_rng(6)
+    snaps = []
+    with EventStore.open(tmp_path / "e.sqlite") as store:
+        rid = new_run(store)
+        for k, ids in enumerate([[1, 2, 3], [2, 3, 4, 5], [], [5]]):
+            tracks = track_table(rng, 1.7e9 + k, ids)
+            n = len(ids)
+            extra = (
+                rng.normal(size=(n, 3)),
+                ["quadcopter", "bird", "fpv", "decoy", "airliner"][:n],
+                rng.random(n),
+                ["hostile", "suspect", "neutral", "unknown", "pending"][:n],
+                rng.random(n),
+            )
+            assert store.append_track_updates(rid, tracks.t, tracks, *extra) == n
+            snaps.append((tracks, extra))
+        got = store.track_updates(rid)
+        cat = np.concatenate
+        tabs = [s[0] for s in snaps]
+        assert np.array_equal(got.t, cat([np.full(len(t), t.t) for t in tabs]))
+        assert np.array_equal(got.track_id, cat([t.track_id for t in tabs]))
+        assert got.track_id.dtype == np.int64
+        assert got.status.dtype == np.int8
+        assert np.array_equal(got.status, cat([t.status for t in tabs]))
+        assert np.array_equal(got.x, cat([t.x for t in tabs]))
+        assert np.array_equal(got.pos_cov, cat([t.P[:, :3, :3] for t in tabs]))
+        assert np.array_equal(
+            got.vel_var, cat([np.diagonal(t.P[:, 3:, 3:], axis1=1, axis2=2) for t in tabs])
+        )
+        assert np.array_equal(got.ident, cat([t.ident for t in tabs]))
+        assert np.array_equal(got.truth, cat([t.truth for t in tabs]))
+        assert np.array_equal(got.lla, cat([s[1][0] for s in snaps]))
+        assert got.object_class.tolist() == [x for s in snaps for x in s[1][1]]
+        assert np.array_equal(got.class_prob, cat([s[1][2] for s in snaps]))
+        assert got.identity.tolist() == [x for s in snaps for x in s[1][3]]
+        assert np.array_equal(got.threat, cat([s[1][4] for s in snaps]))
+        one = store.track_updates(rid, track_id=5)
+        assert one.track_id.tolist() == [5, 5]
+        assert len(store.track_updates(rid, t_from=1.7e9 + 1, t_to=1.7e9 + 2)) == 4
+
+
+def test_track_updates_bad_input(tmp_path: Path) -> None:
+    rng = np.random.default_rng(7)
+    tracks = track_table(rng, 1.7e9, [1, 2])
+    ok = (np.zeros((2, 3)), ["a", "b"], np.ones(2), ["x", "y"], np.ones(2))
+    with EventStore.open(tmp_path / "e.sqlite") as store:
+        rid = new_run(store)
+        with pytest.raises(StoreError, match="class_label"):
+            store.append_track_updates(rid, 1.7e9, tracks, ok[0], ["a"], *ok[2:])
+        with pytest.raises(StoreError, match=r"field 'lla'"):
+            store.append_track_updates(rid, 1.7e9, tracks, np.zeros((3, 3)), *ok[1:])
+        dup = track_table(rng, 1.7e9, [4, 4])
+        with pytest.raises(StoreError, match="repeat"):
+            store.append_track_updates(rid, 1.7e9, dup, *ok)
+        status = np.array([TrackStatus.CONFIRMED, 7], dtype=np.int8)
+        bad = dataclasses.replace(tracks, status=status)
+        with pytest.raises(StoreError, match=r"tracks\.status\[1\]"):
+            store.append_track_updates(rid, 1.7e9, bad, *ok)
+        assert len(store.track_updates(rid)) == 0
+
+
+def test_measurement_kind_values_are_what_the_store_accepts() -> None:
+    assert {int(k) for k in MeasurementKind} == {0, 1, 2}
