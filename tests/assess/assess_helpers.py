@@ -48,7 +48,9 @@ def make_tracks(
     diag = [pos_var] * 3 + [vel_var] * 3
     return TrackTable(
         t=t,
-        track_id=np.arange(n, dtype=np.int64) if track_id is None else np.asarray(track_id, np.int64),
+        track_id=np.arange(n, dtype=np.int64)
+        if track_id is None
+        else np.asarray(track_id, np.int64),
         status=status,
         x=xa,
         P=np.tile(np.diag(diag), (n, 1, 1)),
@@ -64,7 +66,10 @@ def make_tracks(
 
 
 def rf_bearing(
-    t: float, target_enu: Sequence[float], sensor_enu: Sequence[float], protocol: int,
+    t: float,
+    target_enu: Sequence[float],
+    sensor_enu: Sequence[float],
+    protocol: int,
     offset_deg: float = 0.0,
 ) -> DetectionBatch:
     """An RF bearing from ``sensor_enu`` towards ``target_enu`` (azimuth only)."""
@@ -81,7 +86,9 @@ def rf_bearing(
     )
 
 
-def sighting(t_seen: float, t_received: float, enu: Sequence[float], sigma_m: float = 300.0) -> DetectionBatch:
+def sighting(
+    t_seen: float, t_received: float, enu: Sequence[float], sigma_m: float = 300.0
+) -> DetectionBatch:
     return DetectionBatch.build(
         t=np.array([t_seen]),
         sensor=9,

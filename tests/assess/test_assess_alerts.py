@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import numpy as np
+from assess_helpers import make_tracks, sighting
 
-from assess_helpers import FRAME, SITE, make_tracks, sighting
 from dronewall.assess.alerts import AlertConfig, AlertEventKind, AlertManager
 from dronewall.core.measurements import DetectionBatch
 from dronewall.core.taxonomy import AlertLevel
@@ -46,11 +46,19 @@ def test_raise_is_immediate_lowering_waits_for_the_hold_time() -> None:
     m = manager(hold_s=15.0)
     assert tick(m, 0.0, [0.1]) == []
     (e,) = tick(m, 1.0, [0.75])
-    assert (e.kind, e.level, e.previous) == (AlertEventKind.RAISED, AlertLevel.ALARM, AlertLevel.NONE)
+    assert (e.kind, e.level, e.previous) == (
+        AlertEventKind.RAISED,
+        AlertLevel.ALARM,
+        AlertLevel.NONE,
+    )
     for k in range(2, 16):
         assert tick(m, float(k), [0.35]) == [], k  # below 0.55 for 13 s: still ALARM
     (e,) = tick(m, 17.0, [0.35])
-    assert (e.kind, e.level, e.previous) == (AlertEventKind.LOWERED, AlertLevel.WARNING, AlertLevel.ALARM)
+    assert (e.kind, e.level, e.previous) == (
+        AlertEventKind.LOWERED,
+        AlertLevel.WARNING,
+        AlertLevel.ALARM,
+    )
     assert tick(m, 18.0, [0.5]) == []  # between WARNING and ALARM: stays WARNING
     (e,) = tick(m, 19.0, [0.72])
     assert (e.kind, e.level) == (AlertEventKind.ESCALATED, AlertLevel.ALARM)
@@ -61,7 +69,8 @@ def test_each_change_is_reported_once() -> None:
     events = []
     for k in range(50):
         events += tick(m, float(k), [0.45])
-    assert len(events) == 1 and events[0].level == AlertLevel.WARNING
+    assert len(events) == 1
+    assert events[0].level == AlertLevel.WARNING
 
 
 def test_escalation_then_clearing() -> None:
@@ -82,15 +91,23 @@ def test_deleted_and_protected_tracks_are_cleared_at_once() -> None:
     tick(m, 0.0, [0.8, 0.5], ids=[4, 9])
     ev = tick(m, 1.0, [0.8], ids=[9], protected=[True])
     got = {(e.track_id, e.kind, e.level) for e in ev}
-    assert got == {(4, AlertEventKind.CLEARED, AlertLevel.NONE), (9, AlertEventKind.CLEARED, AlertLevel.NONE)}
+    assert got == {
+        (4, AlertEventKind.CLEARED, AlertLevel.NONE),
+        (9, AlertEventKind.CLEARED, AlertLevel.NONE),
+    }
     assert any(e.reason == "track deleted" for e in ev)
     assert tick(m, 2.0, [0.8], ids=[9], protected=[True]) == []
 
 
 # -- human sightings ----------------------------------------------------------------------------
 
+
 def reports(m: AlertManager, t: float, det: DetectionBatch, x=(), confirmed=None, candidate=None):
-    tr = make_tracks(t, list(x), confirmed=confirmed, t_first=t - 100.0) if x else make_tracks(t, np.empty((0, 6)))
+    tr = (
+        make_tracks(t, list(x), confirmed=confirmed, t_first=t - 100.0)
+        if x
+        else make_tracks(t, np.empty((0, 6)))
+    )
     cand = tr.confirmed if candidate is None else np.asarray(candidate)
     return m.update_reports(t, det, tr, cand)
 
@@ -98,8 +115,10 @@ def reports(m: AlertManager, t: float, det: DetectionBatch, x=(), confirmed=None
 def test_sighting_opens_an_unconfirmed_report_and_is_merged() -> None:
     m = manager(report_ttl_s=600.0)
     (e,) = reports(m, 100.0, sighting(60.0, 100.0, [2000, 1000, 150]))
-    assert e.kind == AlertEventKind.REPORT_UNCONFIRMED and e.level == AlertLevel.WATCH
-    assert e.track_id == -1 and e.site_id == "kb"
+    assert e.kind == AlertEventKind.REPORT_UNCONFIRMED
+    assert e.level == AlertLevel.WATCH
+    assert e.track_id == -1
+    assert e.site_id == "kb"
     # a second person reporting the same thing shortly after: merged, no new event
     assert reports(m, 130.0, sighting(90.0, 130.0, [2300, 900, 150])) == []
     assert m.open_reports() == ((e.report_id, "kb", 2),)
@@ -108,7 +127,8 @@ def test_sighting_opens_an_unconfirmed_report_and_is_merged() -> None:
     # nothing corroborates it: expires 600 s after it arrived
     assert reports(m, 699.0, DetectionBatch.empty()) == []
     (x,) = reports(m, 700.0, DetectionBatch.empty())
-    assert x.kind == AlertEventKind.REPORT_EXPIRED and x.level == AlertLevel.NONE
+    assert x.kind == AlertEventKind.REPORT_EXPIRED
+    assert x.level == AlertLevel.NONE
     assert m.open_reports() == ()
 
 
@@ -117,14 +137,18 @@ def test_sighting_is_corroborated_by_a_nearby_confirmed_track() -> None:
     reports(m, 100.0, sighting(60.0, 100.0, [2000, 1000, 150]))
     # at t=120 a track 600 m east of the report moving east at 10 m/s: at t=60 it was 0 m away
     (e,) = reports(m, 120.0, DetectionBatch.empty(), x=[[2600, 1000, 150, 10, 0, 0]])
-    assert e.kind == AlertEventKind.REPORT_CORROBORATED and e.track_id == 0
+    assert e.kind == AlertEventKind.REPORT_CORROBORATED
+    assert e.track_id == 0
     assert m.open_reports() == ()
 
 
 def test_protected_or_far_tracks_do_not_corroborate() -> None:
     m = manager(report_ttl_s=100.0)
     reports(m, 100.0, sighting(60.0, 100.0, [2000, 1000, 150]))
-    assert reports(m, 110.0, DetectionBatch.empty(), x=[[2000, 1000, 150, 0, 0, 0]], candidate=[False]) == []
+    assert (
+        reports(m, 110.0, DetectionBatch.empty(), x=[[2000, 1000, 150, 0, 0, 0]], candidate=[False])
+        == []
+    )
     assert reports(m, 120.0, DetectionBatch.empty(), x=[[4500, 3000, 150, 0, 0, 0]]) == []
     (e,) = reports(m, 200.0, DetectionBatch.empty(), x=[[4500, 3000, 150, 0, 0, 0]])
     assert e.kind == AlertEventKind.REPORT_EXPIRED

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import numpy as np
-
 from assess_helpers import FRAME, SITE, make_tracks, rf_bearing, sighting
+
 from dronewall.assess import Assessor
 from dronewall.assess.alerts import AlertEventKind
 from dronewall.core.measurements import DetectionBatch, RfProtocol
@@ -15,7 +15,10 @@ RF_SENSOR = [0.0, -3000.0, 10.0]
 def test_empty_picture() -> None:
     a = Assessor((SITE,), FRAME)
     out = a.assess(0.0, TrackTable.empty(0.0), DetectionBatch.empty())
-    assert len(out) == 0 and out.threat.shape == (0, 1) and out.events == () and out.threats == ()
+    assert len(out) == 0
+    assert out.threat.shape == (0, 1)
+    assert out.events == ()
+    assert out.threats == ()
 
 
 def test_sighting_alone_never_yields_a_hostile() -> None:
@@ -23,21 +26,30 @@ def test_sighting_alone_never_yields_a_hostile() -> None:
     out = a.assess(100.0, TrackTable.empty(100.0), sighting(50.0, 100.0, [1000.0, 500.0, 100.0]))
     assert len(out) == 0
     (e,) = out.events
-    assert e.kind == AlertEventKind.REPORT_UNCONFIRMED and e.level == AlertLevel.WATCH
+    assert e.kind == AlertEventKind.REPORT_UNCONFIRMED
+    assert e.level == AlertLevel.WATCH
     for k in range(1, 20):  # reports keep coming, still nothing hostile
-        out = a.assess(100.0 + k, TrackTable.empty(100.0 + k),
-                       sighting(100.0 + k, 100.0 + k, [1000.0, 500.0, 100.0]))
-        assert len(out) == 0 and all(ev.level <= AlertLevel.WATCH for ev in out.events)
+        out = a.assess(
+            100.0 + k,
+            TrackTable.empty(100.0 + k),
+            sighting(100.0 + k, 100.0 + k, [1000.0, 500.0, 100.0]),
+        )
+        assert len(out) == 0
+        assert all(ev.level <= AlertLevel.WATCH for ev in out.events)
 
 
 def test_adsb_airliner_over_the_base_is_neutral_and_scores_zero() -> None:
     a = Assessor((SITE,), FRAME)
     for k in range(10):
         t = float(k)
-        out = a.assess(t, make_tracks(t, [[500, 0, 300, 70, 0, -3]], rcs=[15.0], ident=[0x4CA123]),
-                       DetectionBatch.empty())
+        out = a.assess(
+            t,
+            make_tracks(t, [[500, 0, 300, 70, 0, -3]], rcs=[15.0], ident=[0x4CA123]),
+            DetectionBatch.empty(),
+        )
     assert out.identity[0] == Identity.NEUTRAL
-    assert out.score[0] == 0.0 and out.top_site[0] == -1
+    assert out.score[0] == 0.0
+    assert out.top_site[0] == -1
     assert out.threats == ()
 
 
@@ -55,10 +67,14 @@ def test_rf_quadcopter_closing_on_the_base_escalates_to_hostile_and_alarm() -> N
         events += [e for e in out.events if e.track_id == 0]
         idents.append(int(out.identity[0]))
     assert out.object_class[0] == ObjectClass.QUADCOPTER
-    assert Identity.SUSPECT in idents and idents[-1] == Identity.HOSTILE
+    assert Identity.SUSPECT in idents
+    assert idents[-1] == Identity.HOSTILE
     assert idents.index(Identity.SUSPECT) < idents.index(Identity.HOSTILE)
     levels = [e.level for e in events]
-    assert levels == sorted(levels) and levels[-1] == AlertLevel.ALARM  # only ever escalates
-    assert out.threats[0].track_id == 0 and "Kleine-Brogel" in out.threats[0].explanation
+    assert levels == sorted(levels)
+    assert levels[-1] == AlertLevel.ALARM
+    assert out.threats[0].track_id == 0
+    assert "Kleine-Brogel" in out.threats[0].explanation
     # the receding, RF-silent track is neither a threat nor an alert
-    assert out.score[1] < 0.1 and out.identity[1] == Identity.UNKNOWN
+    assert out.score[1] < 0.1
+    assert out.identity[1] == Identity.UNKNOWN

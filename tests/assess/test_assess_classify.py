@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from assess_helpers import make_tracks, rf_bearing
+
 from dronewall.assess.classify import (
     UAS_MASK,
     BayesClassifier,
@@ -67,7 +67,9 @@ def test_rf_cue_turns_a_bird_like_track_into_a_drone() -> None:
     plain = run(classifier(), x, [-20])
     assert np.argmax(plain.probs[0]) == ObjectClass.BIRD
     cued = run(
-        classifier(), x, [-20],
+        classifier(),
+        x,
+        [-20],
         det=lambda t: rf_bearing(t, [3000 - 15 * t, 0, 100], [0, -2000, 5], RfProtocol.DJI_OCUSYNC),
     )
     assert np.argmax(cued.probs[0]) == ObjectClass.QUADCOPTER
@@ -101,7 +103,9 @@ def test_fusion_smooths_a_single_odd_look() -> None:
     assert np.argmax(out.probs[0]) == ObjectClass.QUADCOPTER
     odd = clf.update(30.0, make_tracks(30.0, [[1000, 0, 80, 60.0, 0, 0]], rcs=[-20]), EMPTY)
     assert np.argmax(odd.probs[0]) == ObjectClass.QUADCOPTER  # one look at 60 m/s is not enough
-    fresh = classifier().update(0.0, make_tracks(0.0, [[1000, 0, 80, 60.0, 0, 0]], rcs=[-20]), EMPTY)
+    fresh = classifier().update(
+        0.0, make_tracks(0.0, [[1000, 0, 80, 60.0, 0, 0]], rcs=[-20]), EMPTY
+    )
     assert np.argmax(fresh.probs[0]) != ObjectClass.QUADCOPTER
 
 

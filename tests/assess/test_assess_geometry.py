@@ -12,7 +12,11 @@ SITE0 = np.zeros((1, 3))
 
 def geo(pos, vel, core=300.0, alert=1000.0):
     return site_geometry(
-        np.asarray([pos], float), np.asarray([vel], float), SITE0, np.array([alert]), np.array([core])
+        np.asarray([pos], float),
+        np.asarray([vel], float),
+        SITE0,
+        np.array([alert]),
+        np.array([core]),
     )
 
 
@@ -28,7 +32,8 @@ def test_cpa_tcpa_of_a_crossing_track() -> None:
 def test_time_to_core_solves_the_entry_point() -> None:
     g = geo([-1000.0, 500.0, 100.0], [10.0, 0.0, 0.0], core=600.0, alert=2000.0)
     assert g.time_to_core_s[0, 0] == pytest.approx((1000.0 - np.sqrt(600.0**2 - 500.0**2)) / 10.0)
-    assert g.inside_alert[0, 0] and not g.inside_core[0, 0]
+    assert g.inside_alert[0, 0]
+    assert not g.inside_core[0, 0]
 
 
 def test_receding_and_hovering_tracks_have_tcpa_zero() -> None:
@@ -37,18 +42,21 @@ def test_receding_and_hovering_tracks_have_tcpa_zero() -> None:
     assert g.cpa_m[0, 0] == pytest.approx(2000.0)
     assert np.isinf(g.time_to_core_s[0, 0])
     h = geo([2000.0, 0.0, 0.0], [0.0, 0.0, 0.0])
-    assert h.tcpa_s[0, 0] == 0.0 and h.cpa_m[0, 0] == pytest.approx(2000.0)
+    assert h.tcpa_s[0, 0] == 0.0
+    assert h.cpa_m[0, 0] == pytest.approx(2000.0)
 
 
 def test_inside_core_has_time_to_core_zero() -> None:
     g = geo([100.0, 100.0, 50.0], [-5.0, 3.0, 0.0])
-    assert g.inside_core[0, 0] and g.time_to_core_s[0, 0] == 0.0
+    assert g.inside_core[0, 0]
+    assert g.time_to_core_s[0, 0] == 0.0
 
 
 def test_vertical_velocity_does_not_change_horizontal_geometry() -> None:
     a = geo([-1000.0, 500.0, 100.0], [10.0, 0.0, 0.0])
     b = geo([-1000.0, 500.0, 100.0], [10.0, 0.0, -30.0])
-    assert a.cpa_m[0, 0] == b.cpa_m[0, 0] and a.tcpa_s[0, 0] == b.tcpa_s[0, 0]
+    assert a.cpa_m[0, 0] == b.cpa_m[0, 0]
+    assert a.tcpa_s[0, 0] == b.tcpa_s[0, 0]
 
 
 def test_height_corrects_tangent_plane_drop() -> None:

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import numpy as np
+from assess_helpers import FRAME, SITE, make_tracks
 
-from assess_helpers import SITE, FRAME, make_tracks
 from dronewall.assess.geometry import site_geometry
 from dronewall.assess.identify import IdentityConfig, RuleIdentifier
 from dronewall.core.taxonomy import Identity
@@ -44,7 +44,11 @@ def test_unknown_suspect_hostile_ladder() -> None:
     ]
     ids = step(rid, 0.0, x, [0.9, 0.9, 0.9, 0.1, 0.9])
     assert list(ids) == [
-        Identity.UNKNOWN, Identity.SUSPECT, Identity.HOSTILE, Identity.UNKNOWN, Identity.SUSPECT,
+        Identity.UNKNOWN,
+        Identity.SUSPECT,
+        Identity.HOSTILE,
+        Identity.UNKNOWN,
+        Identity.SUSPECT,
     ]
 
 

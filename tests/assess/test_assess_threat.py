@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import numpy as np
-
 from assess_helpers import make_tracks
+
 from dronewall.assess.geometry import site_geometry
 from dronewall.assess.threat import ThreatConfig, explain, rank_threats, threat_scores
 from dronewall.core.taxonomy import Identity, ObjectClass
@@ -17,7 +17,11 @@ def scores(x, p_uas, identity=None):
     tr = make_tracks(0.0, x)
     g = site_geometry(tr.x[:, :3], tr.x[:, 3:6], SITES, ALERT, CORE)
     n = len(tr)
-    ident = np.full(n, int(Identity.UNKNOWN), np.int8) if identity is None else np.asarray(identity, np.int8)
+    ident = (
+        np.full(n, int(Identity.UNKNOWN), np.int8)
+        if identity is None
+        else np.asarray(identity, np.int8)
+    )
     return threat_scores(g, np.asarray(p_uas, float), ident, ALERT, CORE, VALUE, ThreatConfig()), g
 
 
@@ -55,7 +59,12 @@ def test_explanation_reads_plainly() -> None:
 
 
 def test_ranked_list_is_sorted_and_skips_tentative_and_protected() -> None:
-    x = [[4000, 0, 100, 15, 0, 0], [4000, 0, 100, -15, 0, 0], [1000, 0, 100, 0, 0, 0], [900, 0, 100, 0, 0, 0]]
+    x = [
+        [4000, 0, 100, 15, 0, 0],
+        [4000, 0, 100, -15, 0, 0],
+        [1000, 0, 100, 0, 0, 0],
+        [900, 0, 100, 0, 0, 0],
+    ]
     s, g = scores(x, [0.9] * 4, [1, 1, 1, int(Identity.FRIEND)])
     probs = np.zeros((4, len(ObjectClass)))
     probs[:, ObjectClass.QUADCOPTER] = 0.9
@@ -73,4 +82,5 @@ def test_ranked_list_is_sorted_and_skips_tentative_and_protected() -> None:
     )
     assert [e.track_id for e in entries] == [11, 10]  # closing first; tentative/friend left out
     assert [e.rank for e in entries] == [1, 2]
-    assert entries[0].site_id == "a" and entries[0].explanation.startswith("quadcopter-like (p=0.90)")
+    assert entries[0].site_id == "a"
+    assert entries[0].explanation.startswith("quadcopter-like (p=0.90)")

@@ -461,3 +461,76 @@ def test_track_updates_bad_input(tmp_path: Path) -> None:
 
 def test_measurement_kind_values_are_what_the_store_accepts() -> None:
     assert {int(k) for k in MeasurementKind} == {0, 1, 2}
+
+
+# ----------------------------------------------------------------------------- portability, API
+
+
+def test_schema_compiles_for_postgresql() -> None:
+    from sqlalchemy.dialects import postgresql
+    from sqlalchemy.schema import CreateIndex, CreateTable
+
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    ddl = "\n".join(
+        [str(CreateTable(t).compile(dialect=dialect)) for t in S.metadata.sorted_tables]
+        + [str(CreateIndex(i).compile(dialect=dialect)) for t in S.metadata.sorted_tables
+           for i in t.indexes]
+    )  # fmt: skip
+    assert "DOUBLE PRECISION" in ddl
+    assert "BIGSERIAL" in ddl
+    assert "JSON" in ddl
+    assert "ix_track_updates_run_track" in ddl
+
+
+def test_store_is_one_file_after_close(tmp_path: Path) -> None:
+    with EventStore.open(tmp_path / "events.sqlite") as store:
+        rid = new_run(store)
+        store.append_detections(rid, random_batch(np.random.default_rng(8), 20))
+    assert [p.name for p in tmp_path.iterdir()] == ["events.sqlite"]
+
+
+def test_public_api() -> None:
+    import dronewall.picture as picture
+
+    assert sorted(picture.__all__) == [
+        "EVENT_KINDS", "Event", "EventStore", "MIGRATIONS", "RunInfo", "SCHEMA_VERSION",
+        "StoreInputError", "TrackUpdates", "TruthRecord",
+    ]  # fmt: skip
+    assert picture.MIGRATIONS == {}
+    assert issubclass(picture.StoreInputError, StoreError)
+    assert issubclass(picture.StoreInputError, ValueError)
+
+
+# ----------------------------------------------------------------------------- transaction()
+
+
+def test_transaction_groups_appends_and_rolls_back_as_a_whole(tmp_path: Path) -> None:
+    rng = np.random.default_rng(9)
+    b = random_batch(rng, 20)
+    with EventStore.open(tmp_path / "e.sqlite") as store:
+        with store.transaction():
+            rid = new_run(store)
+            store.append_detections(rid, b)
+            with store.transaction():  # nested: joins
+                store.append_events(rid, [Event(t=1.0, kind="leak", site_id="doel")])
+            # a failing append inside leaves the earlier ones, and none of its own rows
+            with pytest.raises(StoreError, match="unknown event kind"):
+                store.append_events(rid, [Event(t=2.0, kind="alert"), Event(t=3.0, kind="x")])
+            assert len(store.detections(rid)) == 20  # reads see the open transaction
+        assert len(store.detections(rid)) == 20
+        assert len(store.events(rid)) == 1
+
+        created: list[int] = []
+
+        def abandoned_tick() -> None:
+            with store.transaction():
+                created.append(new_run(store, scenario="gone"))
+                store.append_detections(created[0], b)
+                raise RuntimeError("abandon the tick")
+
+        with pytest.raises(RuntimeError, match="abandon"):
+            abandoned_tick()
+        assert [r.scenario for r in store.runs()] == ["unit"]
+        assert count(store, S.detections) == 20
+        with pytest.raises(StoreError, match="no such run"):
+            store.append_detections(created[0], b)

@@ -104,7 +104,7 @@ def build_run(
                 sensors=np.ones(n_objects, np.int64), truth=np.arange(n_objects, dtype=np.int32),
             )  # fmt: skip
             store.append_track_updates(
-                rid, t, tracks, frame.enu_to_lla(z), [o["object_class"] for o in objects],
+                rid, t, tracks, frame.enu_to_lla(z), [str(o["object_class"]) for o in objects],
                 np.full(n_objects, 0.8), ["hostile" if i % 3 == 0 else "neutral"
                                           for i in range(n_objects)], rng.random(n_objects),
             )  # fmt: skip

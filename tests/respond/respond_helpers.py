@@ -19,10 +19,14 @@ EFFECTORS = load_world().effectors
 C = len(ObjectClass)
 
 
-def unit(uid: str, effector: str, *, de_m: float = 0.0, dn_m: float = 0.0, magazine: int | None = None) -> FireUnitSpec:
+def unit(
+    uid: str, effector: str, *, de_m: float = 0.0, dn_m: float = 0.0, magazine: int | None = None
+) -> FireUnitSpec:
     lat = LAT + dn_m / 111_200.0
     lon = LON + de_m / (111_200.0 * np.cos(np.radians(LAT)))
-    return FireUnitSpec(id=uid, effector=EFFECTORS[effector], lat_deg=lat, lon_deg=lon, magazine=magazine)
+    return FireUnitSpec(
+        id=uid, effector=EFFECTORS[effector], lat_deg=lat, lon_deg=lon, magazine=magazine
+    )
 
 
 def one_hot(cls: ObjectClass, p: float = 0.95) -> np.ndarray:
@@ -51,23 +55,49 @@ def make_case(
         status[~np.asarray(confirmed, bool)] = int(TrackStatus.TENTATIVE)
     tid = np.arange(n, dtype=np.int64) if track_id is None else np.asarray(track_id, np.int64)
     tracks = TrackTable(
-        t=t, track_id=tid, status=status, x=xa, P=np.tile(np.eye(6), (n, 1, 1)),
-        t_first=np.zeros(n), t_update=np.full(n, t), hits=np.full(n, 10, np.int32),
+        t=t,
+        track_id=tid,
+        status=status,
+        x=xa,
+        P=np.tile(np.eye(6), (n, 1, 1)),
+        t_first=np.zeros(n),
+        t_update=np.full(n, t),
+        hits=np.full(n, 10, np.int32),
         misses=np.zeros(n, np.int32),
         ident=np.full(n, -1, np.int64) if ident is None else np.asarray(ident, np.int64),
-        rcs_dbsm=np.full(n, -20.0), sensors=np.zeros(n, np.int64), truth=np.full(n, -1, np.int32),
+        rcs_dbsm=np.full(n, -20.0),
+        sensors=np.zeros(n, np.int64),
+        truth=np.full(n, -1, np.int32),
     )
-    pr = np.tile(one_hot(ObjectClass.QUADCOPTER), (n, 1)) if probs is None else np.asarray(probs, float).reshape(n, C)
-    g = site_geometry(xa[:, :3], xa[:, 3:6], np.zeros((1, 3)), np.array([5000.0]), np.array([1500.0]))
+    pr = (
+        np.tile(one_hot(ObjectClass.QUADCOPTER), (n, 1))
+        if probs is None
+        else np.asarray(probs, float).reshape(n, C)
+    )
+    g = site_geometry(
+        xa[:, :3], xa[:, 3:6], np.zeros((1, 3)), np.array([5000.0]), np.array([1500.0])
+    )
     sc = np.full(n, 0.8) if score is None else np.asarray(score, float)
     a = Assessment(
-        t=t, site_ids=("kb",), track_id=tid.copy(), confirmed=tracks.confirmed,
-        class_probs=pr, object_class=np.argmax(pr, axis=1).astype(np.int8),
+        t=t,
+        site_ids=("kb",),
+        track_id=tid.copy(),
+        confirmed=tracks.confirmed,
+        class_probs=pr,
+        object_class=np.argmax(pr, axis=1).astype(np.int8),
         p_uas=pr[:, :5].sum(axis=1),
         rf_protocol=np.full(n, -2, np.int16) if rf is None else np.asarray(rf, np.int16),
-        identity=np.full(n, int(Identity.HOSTILE), np.int8) if identity is None else np.asarray(identity, np.int8),
-        threat=sc[:, None], range_m=g.range_m, cpa_m=g.cpa_m, tcpa_s=g.tcpa_s,
-        time_to_core_s=g.time_to_core_s, inside_alert=g.inside_alert, inside_core=g.inside_core,
-        top_site=np.where(sc > 0, 0, -1).astype(np.intp), score=sc,
+        identity=np.full(n, int(Identity.HOSTILE), np.int8)
+        if identity is None
+        else np.asarray(identity, np.int8),
+        threat=sc[:, None],
+        range_m=g.range_m,
+        cpa_m=g.cpa_m,
+        tcpa_s=g.tcpa_s,
+        time_to_core_s=g.time_to_core_s,
+        inside_alert=g.inside_alert,
+        inside_core=g.inside_core,
+        top_site=np.where(sc > 0, 0, -1).astype(np.intp),
+        score=sc,
     )
     return tracks, a

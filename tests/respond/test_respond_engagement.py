@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from respond_helpers import EFFECTORS, FRAME, LAT, LON, make_case, one_hot, unit
+
 from dronewall.core.measurements import RfProtocol
 from dronewall.core.taxonomy import Identity, Layer, ObjectClass
 from dronewall.respond import (
@@ -32,8 +32,10 @@ def advisor(units=LAYERED, roe=None, **cfg) -> EngagementAdvisor:
 def test_quadcopter_with_rf_link_gets_the_jammer() -> None:
     tracks, a = make_case(QUAD_IN, rf=[RfProtocol.DJI_OCUSYNC])
     (rec,) = advisor().recommend(0.0, tracks, a)
-    assert rec.effector_id == "rf-jammer" and rec.layer == Layer.EW
-    assert rec.cost_eur == 0.0 and rec.pk >= 0.3
+    assert rec.effector_id == "rf-jammer"
+    assert rec.layer == Layer.EW
+    assert rec.cost_eur == 0.0
+    assert rec.pk >= 0.3
     assert {alt.fire_unit_id for alt in rec.alternatives} >= {"int-1", "pio-1"}
     assert all(alt.why_not for alt in rec.alternatives)
 
@@ -63,7 +65,9 @@ def test_engagement_pk_for_the_simulation() -> None:
     assert engagement_pk(jam, ObjectClass.FPV, -1) == 0.0  # fibre-optic FPV
     assert engagement_pk(jam, ObjectClass.FPV, int(RfProtocol.ANALOG_FPV)) == pytest.approx(0.7)
     assert engagement_pk(EFFECTORS["piorun"], ObjectClass.AIRLINER, -1) == 0.0
-    assert engagement_pk(EFFECTORS["coyote"], ObjectClass.LOITERING_MUNITION, -1) == pytest.approx(0.85)
+    assert engagement_pk(EFFECTORS["coyote"], ObjectClass.LOITERING_MUNITION, -1) == pytest.approx(
+        0.85
+    )
 
 
 def test_envelope_range_and_altitude() -> None:
@@ -76,7 +80,12 @@ def test_envelope_range_and_altitude() -> None:
     assert rec.effector_id != "rf-jammer"
     close = [[30.0, 0.0, 60.0, 0.0, 0.0, 0.0]]  # 67 m away: inside both minimum ranges
     tracks, a = make_case(close)
-    assert advisor(units=[unit("int-1", "interceptor-drone"), unit("pio-1", "piorun")]).recommend(0.0, tracks, a) == []
+    assert (
+        advisor(units=[unit("int-1", "interceptor-drone"), unit("pio-1", "piorun")]).recommend(
+            0.0, tracks, a
+        )
+        == []
+    )
 
 
 def test_too_fast_target_cannot_be_caught() -> None:
@@ -104,13 +113,23 @@ def test_min_identity_hostile_skips_suspects() -> None:
 
 def test_no_fire_zone_blocks_kinetic_intercepts_inside_it() -> None:
     # a town 2 km east of the base: every kinetic intercept of the inbound drone lands there
-    town = NoFireZone(name="Peer", lat_deg=LAT, lon_deg=LON + 2300.0 / (111_200.0 * np.cos(np.radians(LAT))), radius_m=1200.0)
+    town = NoFireZone(
+        name="Peer",
+        lat_deg=LAT,
+        lon_deg=LON + 2300.0 / (111_200.0 * np.cos(np.radians(LAT))),
+        radius_m=1200.0,
+    )
     tracks, a = make_case(QUAD_IN)
     units = [unit("int-1", "interceptor-drone"), unit("gun-1", "skynex-35mm")]
-    assert advisor(units=units, roe=RulesOfEngagement(no_fire_zones=(town,))).recommend(0.0, tracks, a) == []
+    assert (
+        advisor(units=units, roe=RulesOfEngagement(no_fire_zones=(town,))).recommend(0.0, tracks, a)
+        == []
+    )
     assert len(advisor(units=units).recommend(0.0, tracks, a)) == 1
     tracks, a = make_case(QUAD_IN, rf=[0])  # the jammer is not kinetic: allowed
-    (rec,) = advisor(units=[*units, unit("jam-1", "rf-jammer")], roe=RulesOfEngagement(no_fire_zones=(town,))).recommend(0.0, tracks, a)
+    (rec,) = advisor(
+        units=[*units, unit("jam-1", "rf-jammer")], roe=RulesOfEngagement(no_fire_zones=(town,))
+    ).recommend(0.0, tracks, a)
     assert rec.effector_id == "rf-jammer"
 
 
@@ -118,8 +137,17 @@ def test_adsb_or_protected_or_non_uas_tracks_are_never_engaged() -> None:
     x = QUAD_IN * 4
     probs = [one_hot(ObjectClass.QUADCOPTER)] * 3 + [one_hot(ObjectClass.BIRD)]
     # identities say HOSTILE, but: an ADS-B address, a NEUTRAL, a FRIEND, a bird
-    tracks, a = make_case(x, ident=[0x4CA123, -1, -1, -1], probs=probs,
-                          identity=[int(Identity.HOSTILE), int(Identity.NEUTRAL), int(Identity.FRIEND), int(Identity.HOSTILE)])
+    tracks, a = make_case(
+        x,
+        ident=[0x4CA123, -1, -1, -1],
+        probs=probs,
+        identity=[
+            int(Identity.HOSTILE),
+            int(Identity.NEUTRAL),
+            int(Identity.FRIEND),
+            int(Identity.HOSTILE),
+        ],
+    )
     assert advisor().recommend(0.0, tracks, a) == []
 
 
@@ -145,8 +173,11 @@ def test_commit_spends_stock_and_schedules_reload() -> None:
     assert eng.t_effect == pytest.approx(10.0 + rec.time_to_intercept_s)
     assert rec.time_to_intercept_s > EFFECTORS["interceptor-drone"].reaction_s
     st = adv.state()
-    assert st.rounds_left[0] == 0.0 and st.busy_until[0] == eng.t_effect
-    assert st.reload_until[0] == pytest.approx(eng.t_effect + EFFECTORS["interceptor-drone"].reload_s)
+    assert st.rounds_left[0] == 0.0
+    assert st.busy_until[0] == eng.t_effect
+    assert st.reload_until[0] == pytest.approx(
+        eng.t_effect + EFFECTORS["interceptor-drone"].reload_s
+    )
     with pytest.raises(EngagementError):
         adv.commit(rec, 11.0)  # already committed
     # a second drone: the empty unit is not offered, the missile is (the only option left)
@@ -159,7 +190,8 @@ def test_commit_spends_stock_and_schedules_reload() -> None:
     adv.release(rec2.id)
     t_back = float(st.reload_until[0]) + 1.0
     (rec3,) = adv.recommend(t_back, tracks2, a2)
-    assert rec3.fire_unit_id == "int-1" and adv.state().rounds_left[0] == 1.0
+    assert rec3.fire_unit_id == "int-1"
+    assert adv.state().rounds_left[0] == 1.0
 
 
 def test_each_unit_takes_one_new_proposal_per_tick_most_threatening_first() -> None:
@@ -175,7 +207,7 @@ def test_low_threat_and_tentative_tracks_are_left_alone() -> None:
 
 
 def test_mismatched_assessment_is_an_error() -> None:
-    tracks, a = make_case(QUAD_IN)
+    _tracks, a = make_case(QUAD_IN)
     tracks2, _ = make_case(QUAD_IN, track_id=[5])
     with pytest.raises(ValueError, match="assessment rows"):
         advisor().recommend(0.0, tracks2, a)

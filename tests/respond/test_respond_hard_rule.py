@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from respond_helpers import FRAME, C, make_case, unit
 
-from respond_helpers import C, FRAME, make_case, unit
 from dronewall.assess.geometry import approx_height_m
 from dronewall.core.taxonomy import PROTECTED_IDENTITIES, UAS_CLASSES, Identity, ObjectClass
 from dronewall.respond import (
@@ -24,13 +24,27 @@ ENGAGEABLE = {Identity.SUSPECT, Identity.HOSTILE}
 @st.composite
 def pictures(draw: st.DrawFn):
     n = draw(st.integers(1, 7))
-    pos = draw(st.lists(st.tuples(st.floats(-15000, 15000), st.floats(-15000, 15000), st.floats(0, 5000)),
-                        min_size=n, max_size=n))
-    vel = draw(st.lists(st.tuples(st.floats(-120, 120), st.floats(-120, 120), st.floats(-10, 10)),
-                        min_size=n, max_size=n))
+    pos = draw(
+        st.lists(
+            st.tuples(st.floats(-15000, 15000), st.floats(-15000, 15000), st.floats(0, 5000)),
+            min_size=n,
+            max_size=n,
+        )
+    )
+    vel = draw(
+        st.lists(
+            st.tuples(st.floats(-120, 120), st.floats(-120, 120), st.floats(-10, 10)),
+            min_size=n,
+            max_size=n,
+        )
+    )
     identity = draw(st.lists(st.sampled_from(list(Identity)), min_size=n, max_size=n))
-    ident = draw(st.lists(st.one_of(st.just(-1), st.integers(0, (1 << 24) - 1)), min_size=n, max_size=n))
-    raw = draw(st.lists(st.lists(st.floats(0.0, 1.0), min_size=C, max_size=C), min_size=n, max_size=n))
+    ident = draw(
+        st.lists(st.one_of(st.just(-1), st.integers(0, (1 << 24) - 1)), min_size=n, max_size=n)
+    )
+    raw = draw(
+        st.lists(st.lists(st.floats(0.0, 1.0), min_size=C, max_size=C), min_size=n, max_size=n)
+    )
     probs = np.asarray(raw) + 1e-3
     probs /= probs.sum(axis=1, keepdims=True)
     rf = draw(st.lists(st.sampled_from([-2, -1, 0, 1, 2, 3, 4]), min_size=n, max_size=n))
@@ -38,7 +52,12 @@ def pictures(draw: st.DrawFn):
     confirmed = draw(st.lists(st.booleans(), min_size=n, max_size=n))
     x = [[*p, *v] for p, v in zip(pos, vel, strict=True)]
     return make_case(
-        x, identity=[int(i) for i in identity], ident=ident, probs=probs, rf=rf, score=score,
+        x,
+        identity=[int(i) for i in identity],
+        ident=ident,
+        probs=probs,
+        rf=rf,
+        score=score,
         confirmed=confirmed,
     )
 
@@ -49,8 +68,13 @@ roes = st.builds(
     jamming_allowed=st.booleans(),
     min_identity=st.sampled_from([Identity.SUSPECT, Identity.HOSTILE]),
     no_fire_zones=st.lists(
-        st.builds(NoFireZone, name=st.just("zone"), lat_deg=st.floats(51.10, 51.24),
-                  lon_deg=st.floats(5.35, 5.60), radius_m=st.floats(100, 3000)),
+        st.builds(
+            NoFireZone,
+            name=st.just("zone"),
+            lat_deg=st.floats(51.10, 51.24),
+            lon_deg=st.floats(5.35, 5.60),
+            radius_m=st.floats(100, 3000),
+        ),
         max_size=2,
     ).map(tuple),
 )
@@ -58,7 +82,10 @@ roes = st.builds(
 
 def units(magazines):
     names = ["rf-jammer", "interceptor-drone", "skyranger-30", "laser", "piorun", "nasams-aim120"]
-    return [unit(f"u{k}", name, de_m=500.0 * k, magazine=m) for k, (name, m) in enumerate(zip(names, magazines, strict=True))]
+    return [
+        unit(f"u{k}", name, de_m=500.0 * k, magazine=m)
+        for k, (name, m) in enumerate(zip(names, magazines, strict=True))
+    ]
 
 
 def check_allowed(recs, tracks, a, adv: EngagementAdvisor, roe: RulesOfEngagement) -> None:
@@ -68,7 +95,8 @@ def check_allowed(recs, tracks, a, adv: EngagementAdvisor, roe: RulesOfEngagemen
         i = rows[rec.track_id]
         ident = Identity(int(a.identity[i]))
         assert ident not in PROTECTED_IDENTITIES
-        assert ident in ENGAGEABLE and ident >= roe.min_identity
+        assert ident in ENGAGEABLE
+        assert ident >= roe.min_identity
         assert tracks.ident[i] < 0
         assert ObjectClass(int(a.object_class[i])) in UAS_CLASSES
         assert tracks.confirmed[i]
@@ -105,27 +133,57 @@ def test_recommendations_respect_the_hard_rule_stock_and_envelope(picture, roe, 
         for rec in recs:
             per_unit[adv.unit_ids.index(rec.fire_unit_id)] += 1
         assert np.all(per_unit <= 1)
+        before = adv.state()
         for rec in recs:
+            u = adv.unit_ids.index(rec.fire_unit_id)
+            assert before.rounds_left[u] >= 1  # never beyond stock
+            assert before.busy_until[u] <= t
+            assert before.reload_until[u] <= t
             adv.commit(rec, t)
-            spent[adv.unit_ids.index(rec.fire_unit_id)] += 1
-        rounds = adv.state().rounds_left
-        assert np.all(rounds >= 0)
-        assert np.all(spent <= start)  # no reload completes within 90 s in this deployment
+            spent[u] += 1
+        assert np.all(adv.state().rounds_left >= 0)
+        # units whose reload outlasts the 90 s of this test never spend more than they held
+        slow = adv.reload_s > 90.0
+        assert np.all(spent[slow] <= start[slow])
     # nothing at all is proposed against any protected / cooperative / non-UAS track
-    bad = {int(tracks.track_id[i]) for i in range(len(tracks))
-           if Identity(int(a.identity[i])) in PROTECTED_IDENTITIES or tracks.ident[i] >= 0
-           or ObjectClass(int(a.object_class[i])) not in UAS_CLASSES}
+    bad = {
+        int(tracks.track_id[i])
+        for i in range(len(tracks))
+        if Identity(int(a.identity[i])) in PROTECTED_IDENTITIES
+        or tracks.ident[i] >= 0
+        or ObjectClass(int(a.object_class[i])) not in UAS_CLASSES
+    }
     assert not bad & {r.track_id for r in adv.outstanding()}
 
 
 def _rec(track_id: int) -> Recommendation:
     return Recommendation(
-        id=f"r{track_id}", t=0.0, track_id=track_id, site_id="kb", fire_unit_id="u0",
-        effector_id="rf-jammer", layer=0, pk=0.9, cost_eur=0.0, time_to_intercept_s=5.0,
-        intercept_enu=(0.0, 0.0, 0.0), identity=Identity.HOSTILE, object_class=ObjectClass.QUADCOPTER,
-        threat_score=1.0, reason="test", alternatives=(Alternative(
-            fire_unit_id="u1", effector_id="piorun", layer=4, pk=0.5, cost_eur=1.0,
-            time_to_intercept_s=1.0, why_not="test"),),
+        id=f"r{track_id}",
+        t=0.0,
+        track_id=track_id,
+        site_id="kb",
+        fire_unit_id="u0",
+        effector_id="rf-jammer",
+        layer=0,
+        pk=0.9,
+        cost_eur=0.0,
+        time_to_intercept_s=5.0,
+        intercept_enu=(0.0, 0.0, 0.0),
+        identity=Identity.HOSTILE,
+        object_class=ObjectClass.QUADCOPTER,
+        threat_score=1.0,
+        reason="test",
+        alternatives=(
+            Alternative(
+                fire_unit_id="u1",
+                effector_id="piorun",
+                layer=4,
+                pk=0.5,
+                cost_eur=1.0,
+                time_to_intercept_s=1.0,
+                why_not="test",
+            ),
+        ),
     )
 
 
@@ -136,8 +194,10 @@ def test_enforce_hard_rule_keeps_exactly_the_allowed(picture, extra) -> None:
     recs = [_rec(int(t)) for t in tracks.track_id] + [_rec(e) for e in extra]
     kept = {r.track_id for r in enforce_hard_rule(recs, tracks, a)}
     allowed = {
-        int(tracks.track_id[i]) for i in range(len(tracks))
-        if Identity(int(a.identity[i])) in ENGAGEABLE and tracks.ident[i] < 0
+        int(tracks.track_id[i])
+        for i in range(len(tracks))
+        if Identity(int(a.identity[i])) in ENGAGEABLE
+        and tracks.ident[i] < 0
         and ObjectClass(int(a.object_class[i])) in UAS_CLASSES
     }
     assert kept == allowed

@@ -34,7 +34,7 @@ from dronewall.assess.threat import (
     rank_threats,
     threat_scores,
 )
-from dronewall.core.errors import ConfigError
+from dronewall.core.errors import ConfigError, InputError
 from dronewall.core.measurements import DetectionBatch
 from dronewall.core.taxonomy import ObjectClass
 from dronewall.core.tracks import TrackTable
@@ -143,9 +143,9 @@ class Assessment:
             "score",
         ):
             if getattr(self, name).shape != (n,):
-                raise ValueError(f"Assessment.{name} must have shape ({n},)")
+                raise InputError(f"Assessment.{name} must have shape ({n},)")
         if self.class_probs.shape != (n, len(ObjectClass)):
-            raise ValueError(f"Assessment.class_probs must have shape ({n}, {len(ObjectClass)})")
+            raise InputError(f"Assessment.class_probs must have shape ({n}, {len(ObjectClass)})")
         for name in (
             "threat",
             "range_m",
@@ -156,7 +156,7 @@ class Assessment:
             "inside_core",
         ):
             if getattr(self, name).shape != (n, s):
-                raise ValueError(f"Assessment.{name} must have shape ({n}, {s})")
+                raise InputError(f"Assessment.{name} must have shape ({n}, {s})")
 
     def __len__(self) -> int:
         return int(self.track_id.shape[0])
@@ -302,6 +302,7 @@ class Assessor:
             site_ids=self.site_ids,
             site_names=self.site_names,
             min_score=self.config.threat.min_listed_score,
+            max_listed=self.config.threat.max_listed,
         )
         return Assessment(
             t=t,

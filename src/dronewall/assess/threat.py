@@ -65,6 +65,8 @@ class ThreatConfig:
         ``v₀``: the value weight of a site of value 0 (no protected site is worth nothing).
     min_listed_score : float
         Tracks whose best score is below this are left out of the ranked threat list.
+    max_listed : int
+        Longest ranked threat list (the arrays of the assessment still hold every track).
     """
 
     w_proximity: float = 0.4
@@ -74,6 +76,7 @@ class ThreatConfig:
     urgency_scale_s: float = 120.0
     value_floor: float = 0.5
     min_listed_score: float = 0.05
+    max_listed: int = 100
 
     def __post_init__(self) -> None:
         w = (self.w_proximity, self.w_approach, self.w_urgency)
@@ -83,6 +86,8 @@ class ThreatConfig:
             raise ConfigError("time scales must be positive", field="cpa_horizon_s")
         if not 0.0 <= self.value_floor <= 1.0 or not 0.0 <= self.min_listed_score <= 1.0:
             raise ConfigError("value_floor and min_listed_score lie in [0, 1]", field="value_floor")
+        if self.max_listed < 0:
+            raise ConfigError("must be >= 0", field="max_listed")
 
 
 def threat_scores(
@@ -192,6 +197,7 @@ def rank_threats(
     site_ids: tuple[str, ...],
     site_names: tuple[str, ...],
     min_score: float,
+    max_listed: int = 100,
 ) -> tuple[ThreatEntry, ...]:
     """The ranked threat list: one entry per eligible track at its most-threatened site.
 
@@ -213,6 +219,8 @@ def rank_threats(
         ``S`` site ids and names.
     min_score : float
         Least best-site score to be listed.
+    max_listed : int
+        Longest list returned.
 
     Returns
     -------
@@ -226,7 +234,7 @@ def rank_threats(
     rows = np.arange(n)
     top = score[rows, best]
     keep = np.flatnonzero(eligible & (top >= min_score) & (top > 0.0))
-    order = keep[np.lexsort((track_id[keep], -top[keep]))]
+    order = keep[np.lexsort((track_id[keep], -top[keep]))][:max_listed]
     cls = np.argmax(class_probs, axis=1)
     entries = []
     for rank, i in enumerate(order, start=1):  # the short list shown to people

@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from dronewall.core.errors import InputError
+from dronewall.core.errors import InputError, StoreError
 from dronewall.picture import Event, EventStore, RunInfo, TrackUpdates, TruthRecord
 
 F64 = NDArray[np.float64]
@@ -210,7 +210,8 @@ def load_run(run_dir: Path) -> RunData:
     InputError
         the summary is missing or malformed (naming the file).
     StoreError
-        the store is missing, unreadable, of another schema version, or lacks the run.
+        the store is missing, unreadable, of another schema version, or lacks the run (or any
+        run).
     """
     summary = load_summary(run_dir / SUMMARY_FILE)
     with EventStore.open(run_dir / STORE_FILE, create=False) as store:
@@ -235,6 +236,6 @@ def _pick_run(store: EventStore, summary: dict[str, Any]) -> RunInfo:
         return store.run(summary["run_id"])
     runs = store.runs()
     if not runs:
-        raise InputError("the event store holds no run", source=store.source)
+        raise StoreError("the event store holds no run", source=store.source)
     same = [r for r in runs if r.scenario == summary["scenario"] and r.seed == summary["seed"]]
     return (same or runs)[-1]

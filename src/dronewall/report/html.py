@@ -3,7 +3,8 @@
 :func:`write_report` reads ``run_dir/summary.json`` and ``run_dir/events.sqlite`` (see
 :mod:`dronewall.report.data`) and writes ``run_dir/report.html``: a title, the metrics table, the
 threats table, a map and a timeline (PNG, embedded as base64 ``data:`` URIs), and the first
-:data:`MAX_EVENT_ROWS` alert / recommendation / decision / engagement / outcome / leak events.
+:data:`MAX_EVENT_ROWS` alert / recommendation / decision / engagement / outcome / leak events
+(in time order).
 CSS is inline; the file references nothing outside itself, so it can be mailed or archived as
 is. Every text from the run is HTML-escaped.
 """
@@ -159,7 +160,7 @@ def _metrics(data: RunData) -> str:
     for key, v in s.items():
         if key not in known and (v is None or isinstance(v, str | int | float | bool)):
             rows.append((key, _num(v)))
-    return _table(("Metric", "Value"), ((escape(k), _n(v)) for k, v in rows), "metrics")
+    return _table(("Metric", "Value"), ((escape(k), v) for k, v in rows), "metrics")
 
 
 def _threats(data: RunData) -> str:
@@ -217,7 +218,7 @@ def _details(ev: Event) -> str:
 
 
 def _events(data: RunData) -> str:
-    evs = [e for e in data.events if e.kind in TABLE_KINDS]
+    evs = sorted((e for e in data.events if e.kind in TABLE_KINDS), key=lambda e: e.t)
     if not evs:
         return "<p>No alerts, recommendations, decisions, engagements, outcomes or leaks.</p>"
     shown = evs[:MAX_EVENT_ROWS]

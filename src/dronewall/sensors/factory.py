@@ -170,8 +170,12 @@ def make_config(kind: str, params: Mapping[str, ParamValue]) -> SensorConfig:
             "tuple[str, ...]": isinstance(v, tuple),
         }.get(str(f.type), True)
         if not ok:
-            raise ConfigError(f"{kind} parameter '{f.name}' has the wrong type",
-                              field=f"params.{f.name}", expected=str(f.type), actual=repr(v))
+            raise ConfigError(
+                f"{kind} parameter '{f.name}' has the wrong type",
+                field=f"params.{f.name}",
+                expected=str(f.type),
+                actual=repr(v),
+            )
     try:
         return cls(**params)  # type: ignore[arg-type]
     except (TypeError, ValueError) as exc:

@@ -12,7 +12,8 @@ from dronewall.sim.behaviours import (
     WaypointsSpec,
 )
 from dronewall.sim.engine import Simulation
-from dronewall.sim.scenario import Scenario, list_builtin, load_scenario, parse_scenario
+from dronewall.sim.scenario import Scenario, list_builtin, load_scenario
+from dronewall.sim.schema import parse_scenario, replace_objects
 from dronewall.sim.truth import TruthTable
 
 __all__ = [
@@ -31,4 +32,5 @@ __all__ = [
     "list_builtin",
     "load_scenario",
     "parse_scenario",
+    "replace_objects",
 ]

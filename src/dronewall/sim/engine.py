@@ -148,12 +148,13 @@ class Simulation:
             n_first = math.floor((lo - phase) / period + _EPS) + 1
             n_last = math.floor((hi - phase) / period + _EPS)
             for n in range(max(n_first, 0), n_last + 1):
-                t = t0 + phase + n * period
+                t = t0 + (phase + n * period)
                 det = model.observe(t, self.scene_at(k, t), self._rngs[i])
                 if len(det) == 0:
                     continue
-                rx = np.ceil((det.t_received - t0) / tick - _EPS).astype(np.int64) - 1
-                rx = np.maximum(rx, k)
+                # epoch seconds carry ~1e-7 s of rounding: a tolerance of a microsecond per tick
+                rx = np.ceil((det.t_received - t0) / tick - 1e-6).astype(np.int64) - 1
+                rx = np.where(det.t_received > det.t, np.maximum(rx, k), k)
                 if bool(np.all(rx == k)):
                     self._inbox[k].append(det)
                     continue
