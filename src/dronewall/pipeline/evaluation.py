@@ -114,7 +114,9 @@ class RunEvaluator:
         pos = real & (batch.kind == int(MeasurementKind.POSITION))
         np.maximum.at(self.last_position_detection, batch.truth[pos], batch.t[pos])
 
-    def observe_tick(self, t: float, tracks: TrackTable, truth_pos: F64, alive: NDArray[np.bool_]) -> None:
+    def observe_tick(
+        self, t: float, tracks: TrackTable, truth_pos: F64, alive: NDArray[np.bool_]
+    ) -> None:
         """Score one tick: confirmation times, leaks and GOSPA.
 
         ``truth_pos`` (K, 3) ENU and ``alive`` (K,) are the truth at ``t``.
@@ -125,7 +127,9 @@ class RunEvaluator:
         if seen.size:
             newly = np.zeros(len(self.ids), bool)
             newly[seen] = True
-            self.first_confirmed = np.where(newly & np.isnan(self.first_confirmed), t, self.first_confirmed)
+            self.first_confirmed = np.where(
+                newly & np.isnan(self.first_confirmed), t, self.first_confirmed
+            )
         # Leaks: a live object inside its target's core (any site's core if it has no target).
         if self.site_enu.shape[0]:
             d = np.linalg.norm(truth_pos[:, None, :2] - self.site_enu[None, :, :2], axis=2)
@@ -134,11 +138,18 @@ class RunEvaluator:
             in_target = np.zeros(len(self.ids), bool)
             in_target[has_target] = inside[has_target, self.target_site[has_target]]
             in_core = np.where(has_target, in_target, inside.any(axis=1))
-            leak = in_core & alive & self.hostile & np.isnan(self.t_leak) & np.isnan(self.t_defeated)
+            leak = (
+                in_core & alive & self.hostile & np.isnan(self.t_leak) & np.isnan(self.t_defeated)
+            )
             self.t_leak[leak] = t
         detectable = alive & (t - self.last_position_detection <= self.config.detectable_window_s)
         self.gospa_steps.append(
-            gospa(truth_pos[detectable], tracks.x[conf, :3], self.config.gospa_c_m, self.config.gospa_p)
+            gospa(
+                truth_pos[detectable],
+                tracks.x[conf, :3],
+                self.config.gospa_c_m,
+                self.config.gospa_p,
+            )
         )
 
     def observe_alert(self, t: float, truth: int) -> None:
