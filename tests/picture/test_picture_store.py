@@ -534,3 +534,30 @@ def test_transaction_groups_appends_and_rolls_back_as_a_whole(tmp_path: Path) ->
         assert count(store, S.detections) == 20
         with pytest.raises(StoreError, match="no such run"):
             store.append_detections(created[0], b)
+
+
+def test_database_failure_inside_a_transaction_rolls_all_of_it_back(tmp_path: Path) -> None:
+    rng = np.random.default_rng(10)
+    b = random_batch(rng, 30)
+    with EventStore.open(tmp_path / "e.sqlite") as store:
+        rid = new_run(store)
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "CREATE TRIGGER boom BEFORE INSERT ON detections "
+                f"WHEN NEW.t = {float(b.t[15])!r} BEGIN SELECT RAISE(ABORT, 'boom'); END"
+            )
+
+        def tick() -> None:
+            with store.transaction():
+                store.append_events(rid, [Event(t=1.0, kind="leak")])
+                with pytest.raises(StoreError, match="transaction was rolled back"):
+                    store.append_detections(rid, b)  # row 15 fails in SQLite; caught here
+                with pytest.raises(StoreError, match="earlier write"):
+                    store.append_events(rid, [Event(t=2.0, kind="leak")])
+
+        with pytest.raises(StoreError, match="all of it was rolled back"):
+            tick()
+        assert count(store, S.detections) == 0
+        assert store.events(rid) == []
+        store.append_events(rid, [Event(t=3.0, kind="leak")])  # the store is usable again
+        assert len(store.events(rid)) == 1

@@ -281,6 +281,7 @@ class EventStore:
         self._fast_sql: dict[str, str] | None = {} if engine.dialect.name == "sqlite" else None
         self._known_runs: set[int] = set()
         self._conn: sa.Connection | None = None  # set inside transaction()
+        self._failed = False  # a write inside the open transaction() failed
 
     # ---------------------------------------------------------------- opening and closing
 
@@ -436,20 +437,28 @@ class EventStore:
     def transaction(self) -> Iterator[None]:
         """Group the writes made inside into one transaction: one commit instead of one per call.
 
-        Each append inside still either writes all its rows or none (it runs in a savepoint), but
-        nothing is committed until the block ends, and an exception leaving the block rolls back
-        every write made in it. Reads inside the block see its writes. Nested calls join the outer
-        transaction. On SQLite a commit costs ~0.5 ms, so a pipeline appending truth,
-        detections, tracks and events every tick should wrap each tick (or several) in one.
+        Nothing is committed until the block ends; an exception leaving the block rolls back every
+        write made in it. If a write inside fails in the database, the whole transaction is rolled
+        back, later writes in the block raise :class:`StoreError`, and so does the end of the
+        block even if the error was caught: no append is ever half written. Reads inside the block
+        see its writes. Nested calls join the outer transaction.
+
+        A pipeline appending truth, detections, tracks and events every tick may wrap each tick
+        (or several) in one; on SQLite a commit costs about 0.5 ms.
         """
         if self._conn is not None:
             yield
             return
         try:
             with self._engine.begin() as conn:
-                self._conn = conn
+                self._conn, self._failed = conn, False
                 try:
                     yield
+                    if self._failed:
+                        raise StoreError(
+                            "a write inside the transaction failed; all of it was rolled back",
+                            source=self.source,
+                        )
                 finally:
                     self._conn = None
         except sa.exc.SQLAlchemyError as exc:
@@ -458,15 +467,28 @@ class EventStore:
         except BaseException:
             self._known_runs.clear()  # a run begun inside may have been rolled back
             raise
+        finally:
+            self._failed = False
 
     @contextmanager
     def _writing(self) -> Iterator[sa.Connection]:
+        """A connection to write on: a transaction of its own, or the open ``transaction()``'s,
+        which a failure rolls back at once (no savepoint: they cost ~0.25 ms each on SQLite)."""
         if self._conn is None:
             with self._engine.begin() as conn:
                 yield conn
-        else:
-            with self._conn.begin_nested():
-                yield self._conn
+            return
+        if self._failed:
+            raise StoreError(
+                "an earlier write in this transaction failed and rolled it back",
+                source=self.source,
+            )
+        try:
+            yield self._conn
+        except BaseException:
+            self._failed = True
+            self._conn.rollback()
+            raise
 
     @contextmanager
     def _reading(self) -> Iterator[sa.Connection]:
@@ -499,8 +521,9 @@ class EventStore:
                 else:
                     conn.execute(table.insert(), [dict(zip(columns, r, strict=True)) for r in rows])
         except sa.exc.SQLAlchemyError as exc:
+            what = "nothing written" if self._conn is None else "the transaction was rolled back"
             raise StoreError(
-                f"write to {table.name} failed, nothing written: {exc.__class__.__name__}: "
+                f"write to {table.name} failed, {what}: {exc.__class__.__name__}: "
                 f"{exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc}",
                 source=self.source,
             ) from exc

@@ -19,6 +19,11 @@ GOSPA
     per tick, between confirmed tracks and the *detectable* truth: objects alive that had a
     position-giving detection (radar, EO/IR, ADS-B) in the last ``detectable_window_s`` seconds;
     ``alpha = 2``, cut-off ``c`` and order ``p`` stated in the summary. Positions in 3D ENU metres.
+``gospa_by_allegiance``
+    the same per allegiance (hostile, civil, nature): the detectable truth of that allegiance
+    against the confirmed tracks whose majority truth is of that allegiance. False tracks (truth
+    -1) belong to no group, so these parts show how well each kind of object is held, and the
+    whole-picture GOSPA carries the false tracks.
 """
 
 from __future__ import annotations
@@ -81,6 +86,7 @@ class RunEvaluator:
     last_position_detection: F64 = field(init=False)
     engaged_by: list[list[str]] = field(init=False)
     gospa_steps: list[GospaResult] = field(init=False)
+    gospa_groups: dict[str, list[GospaResult]] = field(init=False)
     alerts_true: int = field(init=False, default=0)
     alerts_false: int = field(init=False, default=0)
     confirmed_track_ids: set[int] = field(init=False)
@@ -95,6 +101,9 @@ class RunEvaluator:
         self.last_position_detection = np.full(k, -np.inf)
         self.engaged_by = [[] for _ in range(k)]
         self.gospa_steps = []
+        self.gospa_groups = {
+            a.label: [] for a in (Allegiance.HOSTILE, Allegiance.CIVIL, Allegiance.NATURE)
+        }
         self.confirmed_track_ids = set()
 
     @property
@@ -143,14 +152,22 @@ class RunEvaluator:
             )
             self.t_leak[leak] = t
         detectable = alive & (t - self.last_position_detection <= self.config.detectable_window_s)
-        self.gospa_steps.append(
-            gospa(
-                truth_pos[detectable],
-                tracks.x[conf, :3],
-                self.config.gospa_c_m,
-                self.config.gospa_p,
-            )
+        c, p = self.config.gospa_c_m, self.config.gospa_p
+        self.gospa_steps.append(gospa(truth_pos[detectable], tracks.x[conf, :3], c, p))
+        track_allegiance = np.where(
+            tracks.truth >= 0, self.allegiance[np.maximum(tracks.truth, 0)], -1
         )
+        for label, steps in self.gospa_groups.items():
+            code = int(Allegiance[label.upper()])
+            in_group = self.allegiance == code
+            steps.append(
+                gospa(
+                    truth_pos[detectable & in_group],
+                    tracks.x[conf & (track_allegiance == code), :3],
+                    c,
+                    p,
+                )
+            )
 
     def observe_alert(self, t: float, truth: int) -> None:
         """An alert of level WARNING or above was raised on a track whose truth is ``truth``."""
@@ -169,7 +186,21 @@ class RunEvaluator:
         if np.isnan(self.t_defeated[truth]):
             self.t_defeated[truth] = t
 
-    def gospa_mean(self) -> dict[str, float]:
+    def gospa_by_allegiance(self) -> dict[str, dict[str, float]]:
+        """Mean GOSPA per allegiance group (see the module docstring)."""
+        out = {}
+        for label, steps in self.gospa_groups.items():
+            m = mean_gospa(steps)
+            out[label] = {
+                "total": m.total,
+                "localisation": m.localisation,
+                "missed": m.missed,
+                "false": m.false,
+                "n_missed": m.n_missed,
+            }
+        return out
+
+    def gospa_mean(self) -> dict[str, Any]:
         m = mean_gospa(self.gospa_steps)
         return {
             "total": m.total,
@@ -195,7 +226,7 @@ class RunEvaluator:
             return None if np.isnan(v) else round(float(v - self.t0), 3)
 
         out = []
-        for i in np.flatnonzero(self.hostile):
+        for i in np.flatnonzero(self.hostile).tolist():
             if not np.isnan(self.t_defeated[i]) and (
                 np.isnan(self.t_leak[i]) or self.t_defeated[i] <= self.t_leak[i]
             ):

@@ -246,9 +246,13 @@ def _tick(
     # Alerts.
     for ev in assessment.events:
         events.append(_alert_event(ev))
-        if ev.track_id >= 0 and ev.kind in (AlertEventKind.RAISED, AlertEventKind.ESCALATED):
-            if ev.level >= AlertLevel.WARNING and ev.previous < AlertLevel.WARNING:
-                evaluator.observe_alert(t, truth_of.get(ev.track_id, -1))
+        if (
+            ev.track_id >= 0
+            and ev.kind in (AlertEventKind.RAISED, AlertEventKind.ESCALATED)
+            and ev.level >= AlertLevel.WARNING
+            and ev.previous < AlertLevel.WARNING
+        ):
+            evaluator.observe_alert(t, truth_of.get(ev.track_id, -1))
 
     # Respond: proposals, the operator's answers, commitments.
     recs = advisor.recommend(t, tracks, assessment)
@@ -517,6 +521,7 @@ def _summary(
         "detections": n_detections,
         "tracks_confirmed": len(ledger.confirmed),
         "gospa_mean": evaluator.gospa_mean(),
+        "gospa_by_allegiance": evaluator.gospa_by_allegiance(),
         "threats": evaluator.threats(),
         "alerts_true": evaluator.alerts_true,
         "alerts_false": evaluator.alerts_false,

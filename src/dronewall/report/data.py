@@ -28,8 +28,11 @@ key                                  type
                                      ``missed``, ``false``, ``c_m``, ``p``, ``alpha``
 ``threats``                          list of objects: ``id``, ``class``,
                                      ``first_detected_s``, ``first_confirmed_s``,
-                                     ``first_alert_s`` (numbers), ``engaged_by`` (str or list
-                                     of str), ``outcome`` (str)
+                                     ``first_alert_s``, ``reached_core_s``, ``defeated_s``
+                                     (numbers), ``engaged_by`` (str or list of str),
+                                     ``outcome`` (str)
+``gospa_by_allegiance``              object of objects like ``gospa_mean`` (shown when a dict)
+``definitions``                      str, shown under the metrics table
 ===================================  ==========================================================
 """
 
@@ -65,7 +68,13 @@ _INT_KEYS = (
 )
 _NUMBER_KEYS = ("sim_duration_s", "defence_cost_eur", "threat_cost_eur")
 _GOSPA_KEYS = ("total", "localisation", "missed", "false", "c_m", "p", "alpha")
-_THREAT_TIME_KEYS = ("first_detected_s", "first_confirmed_s", "first_alert_s")
+_THREAT_TIME_KEYS = (
+    "first_detected_s",
+    "first_confirmed_s",
+    "first_alert_s",
+    "reached_core_s",
+    "defeated_s",
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

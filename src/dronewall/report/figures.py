@@ -165,10 +165,11 @@ def outcome_result(payload: dict[str, Any]) -> str:
 
 
 def decision_approved(payload: dict[str, Any]) -> bool | None:
-    """Whether a decision event approved the engagement, ``None`` if it does not say."""
+    """Whether a decision event approved the engagement (``approved`` bool, or ``decision`` /
+    ``state`` a word), ``None`` if it does not say."""
     if isinstance(payload.get("approved"), bool):
         return bool(payload["approved"])
-    word = str(payload.get("decision", "")).lower()
+    word = str(payload.get("decision", payload.get("state", ""))).lower()
     if word in ("approved", "approve", "yes"):
         return True
     if word in ("rejected", "reject", "denied", "expired", "no"):
@@ -179,14 +180,21 @@ def decision_approved(payload: dict[str, Any]) -> bool | None:
 def _event_position(
     ev: Event,
     tracks: dict[int, tuple[F64, F64]],
+    objects: dict[str, tuple[F64, F64]],
     sites: dict[str, tuple[float, float]],
 ) -> tuple[float, float] | None:
-    """``(lon, lat)`` of an event: its payload, else its track at that time, else its site."""
+    """``(lon, lat)`` of an event: its payload's ``lat``/``lon``, else its track at that time,
+    else the truth object its payload names (``object_id``), else its site."""
     lat, lon = ev.payload.get("lat"), ev.payload.get("lon")
     if isinstance(lat, int | float) and isinstance(lon, int | float):
         return float(lon), float(lat)
+    candidates = []
     if ev.track_id is not None and ev.track_id in tracks:
-        t, lla = tracks[ev.track_id]
+        candidates.append(tracks[ev.track_id])
+    obj = ev.payload.get("object_id")
+    if isinstance(obj, str) and obj in objects:
+        candidates.append(objects[obj])
+    for t, lla in candidates:
         i = int(np.clip(np.searchsorted(t, ev.t, side="right") - 1, 0, t.size - 1))
         if np.isfinite(lla[i, :2]).all():
             return float(lla[i, 1]), float(lla[i, 0])
@@ -355,6 +363,12 @@ def map_png(data: RunData, *, dpi: int = 100) -> bytes:
 
     # outcomes and leaks
     all_tracks = data.track_trajectories(confirmed_only=False)
+    truth_traj = data.truth_trajectories()
+    by_object = {
+        str(o["object_id"]): truth_traj[int(o["idx"])]
+        for o in data.objects
+        if int(o["idx"]) in truth_traj
+    }
     site_pos = {str(s["site_id"]): (float(s["lon"]), float(s["lat"])) for s in data.sites}
     marks: dict[str, list[tuple[float, float]]] = {"defeated": [], "missed": [], "leak": []}
     for ev in data.events:
@@ -365,7 +379,7 @@ def map_png(data: RunData, *, dpi: int = 100) -> bytes:
             bucket = "leak"
         else:
             continue
-        pos = _event_position(ev, all_tracks, site_pos)
+        pos = _event_position(ev, all_tracks, by_object, site_pos)
         if pos is not None:
             marks[bucket].append(pos)
     mark_style: dict[str, tuple[dict[str, Any], str]] = {
@@ -423,6 +437,16 @@ def map_png(data: RunData, *, dpi: int = 100) -> bytes:
 # the timeline
 
 _MARKED = ("recommendation", "decision", "engagement", "outcome", "leak", "sighting_alert")
+_OFFSET = {
+    "sighting_alert": 0.0,
+    "recommendation": -0.24,
+    "approved": -0.08,
+    "refused": -0.08,
+    "engagement": 0.08,
+    "defeated": 0.24,
+    "missed": 0.24,
+    "leak": 0.0,
+}
 
 
 def timeline_png(data: RunData, *, dpi: int = 100) -> bytes:
@@ -431,12 +455,17 @@ def timeline_png(data: RunData, *, dpi: int = 100) -> bytes:
     t0, t_end = data.t0, data.t_end
     interesting = [e for e in data.events if e.kind in ("alert", *_MARKED)]
     first_seen: dict[int | None, float] = {}
+    important: set[int | None] = set()  # a response, or an alert above watch
     for ev in interesting:
         first_seen.setdefault(ev.track_id, ev.t)
-    track_rows = sorted((k for k in first_seen if k is not None), key=lambda k: first_seen[k])
-    dropped = max(len(track_rows) - MAX_TIMELINE_ROWS, 0)
-    track_rows = track_rows[:MAX_TIMELINE_ROWS]
-    keys: list[int | None] = list(track_rows)
+        level = alert_level(ev.payload) if ev.kind == "alert" else None
+        if ev.kind != "alert" or (level is not None and level > AlertLevel.WATCH):
+            important.add(ev.track_id)
+    all_rows = sorted((k for k in first_seen if k is not None), key=lambda k: first_seen[k])
+    chosen = [k for k in all_rows if k in important][:MAX_TIMELINE_ROWS]
+    chosen += [k for k in all_rows if k not in important][: MAX_TIMELINE_ROWS - len(chosen)]
+    dropped = len(all_rows) - len(chosen)
+    keys: list[int | None] = sorted(chosen, key=lambda k: first_seen[k])
     if None in first_seen:
         keys.append(None)
     row_of = {k: i for i, k in enumerate(keys)}
@@ -504,7 +533,8 @@ def timeline_png(data: RunData, *, dpi: int = 100) -> bytes:
             bucket = "defeated" if outcome_result(ev.payload) == "defeated" else "missed"
         else:
             bucket = ev.kind
-        points[bucket].append(((ev.t - t0) / 60.0, float(row_of[ev.track_id])))
+        # stagger the kinds within a row so that same-time markers stay visible
+        points[bucket].append(((ev.t - t0) / 60.0, row_of[ev.track_id] + _OFFSET[bucket]))
     for bucket, pts in points.items():
         if pts:
             xy = np.asarray(pts)
@@ -513,14 +543,16 @@ def timeline_png(data: RunData, *, dpi: int = 100) -> bytes:
             handles.append(ax.scatter([], [], label=label, **style))
 
     ax.set_yticks(range(len(keys)))
-    ax.set_yticklabels(["no track" if k is None else f"track {k}" for k in keys], fontsize=7)
+    ax.set_yticklabels(
+        ["no track (leaks, reports)" if k is None else f"track {k}" for k in keys], fontsize=7
+    )
     ax.set_ylim(len(keys) - 0.5 if keys else 0.5, -0.5)
     span_min = max((t_end - t0) / 60.0, 1.0)
     ax.set_xlim(-0.01 * span_min, 1.015 * span_min)
     ax.set_xlabel("minutes since start of run")
     title = "Alerts, recommendations, decisions and outcomes"
     if dropped:
-        title += f" (first {MAX_TIMELINE_ROWS} tracks; {dropped} more not shown)"
+        title += f" ({len(chosen)} of {len(all_rows)} tracks; watch-only ones left out first)"
     if not keys:
         ax.text(0.5, 0.5, "no alerts or engagements in this run", ha="center", va="center",
                 transform=ax.transAxes)  # fmt: skip

@@ -80,6 +80,8 @@ def _num(v: Any, unit: str = "", digits: int = 4) -> str:
     if isinstance(v, float):
         if not math.isfinite(v):
             return str(v)
+        if abs(v) >= 10**digits:
+            return f"{v:,.0f}{unit}"
         return f"{v:.{digits}g}{unit}"
     return escape(str(v))
 
@@ -113,6 +115,34 @@ def _table(head: Sequence[str], rows: Iterable[Sequence[str]], cls: str) -> str:
     return f'<table class="{cls}"><thead><tr>{h}</tr></thead>\n<tbody>\n{body}\n</tbody></table>'
 
 
+_EXTRA_LABELS = {
+    "objects": "Simulated objects",
+    "hostile_objects": "Hostile objects",
+    "engagements": "Engagements",
+    "tick_s": "Tick (s)",
+    "wall_time_s": "Wall-clock time of the run (s)",
+}
+_KNOWN_KEYS = {
+    "scenario", "seed", "sim_duration_s", "detections", "tracks_confirmed", "gospa_mean",
+    "gospa_by_allegiance", "threats", "alerts_true", "alerts_false", "recommendations",
+    "recommendations_against_civil", "defence_cost_eur", "threat_cost_eur", "run_id",
+    "definitions",
+}  # fmt: skip
+
+
+def _gospa_cells(g: dict[str, Any], p: Any) -> str:
+    """GOSPA parts: ``total`` in metres, the three terms in m^p (their sum is total^p)."""
+    unit = " m" if p in (None, 1, 1.0) else " m²" if p in (2, 2.0) else f" m^{_num(p)}"
+    parts = [f"total {_num(g.get('total'), ' m')}"]
+    parts += [f"{k} {_num(g.get(k), unit)}" for k in ("localisation", "missed", "false")]
+    counts = [
+        f"{name} {_num(g.get(k), digits=3)}"
+        for k, name in (("n_missed", "missed objects"), ("n_false", "false tracks"))
+        if g.get(k) is not None
+    ]
+    return "; ".join(parts) + (f" (mean {', '.join(counts)})" if counts else "")
+
+
 def _metrics(data: RunData) -> str:
     s = data.summary
     rows: list[tuple[str, str]] = [
@@ -125,6 +155,7 @@ def _metrics(data: RunData) -> str:
         ("Detections", _num(s.get("detections"))),
         ("Confirmed tracks", _num(s.get("tracks_confirmed"))),
     ]
+    notes: list[str] = []
     gospa = s.get("gospa_mean")
     if isinstance(gospa, dict):
         params = ", ".join(
@@ -132,15 +163,16 @@ def _metrics(data: RunData) -> str:
             for key, name in (("c_m", "c"), ("p", "p"), ("alpha", "α"))
             if gospa.get(key) is not None
         )
-        rows.append(
-            (
-                "GOSPA, mean over time" + (f" ({params})" if params else ""),
-                "; ".join(
-                    f"{key} {_num(gospa.get(key), ' m')}"
-                    for key in ("total", "localisation", "missed", "false")
-                ),
-            )
-        )
+        label = "GOSPA, mean over time" + (f" ({params})" if params else "")
+        rows.append((label, _gospa_cells(gospa, gospa.get("p"))))
+        for key in ("units", "truth_set"):
+            if isinstance(gospa.get(key), str):
+                notes.append(f"GOSPA {key.replace('_', ' ')}: {escape(gospa[key])}.")
+        groups = s.get("gospa_by_allegiance")
+        if isinstance(groups, dict):
+            for name, g in groups.items():
+                if isinstance(g, dict):
+                    rows.append((f"GOSPA, mean, {name} objects", _gospa_cells(g, gospa.get("p"))))
     rows += [
         ("Alerts on true threats", _num(s.get("alerts_true"))),
         ("False alerts", _num(s.get("alerts_false"))),
@@ -152,21 +184,32 @@ def _metrics(data: RunData) -> str:
     d, t = s.get("defence_cost_eur"), s.get("threat_cost_eur")
     if isinstance(d, int | float) and isinstance(t, int | float) and d > 0 and t > 0:
         rows.append(("Cost exchange ratio (defence cost / threat cost)", _num(d / t, digits=3)))
-    known = {
-        "scenario", "seed", "sim_duration_s", "detections", "tracks_confirmed", "gospa_mean",
-        "threats", "alerts_true", "alerts_false", "recommendations",
-        "recommendations_against_civil", "defence_cost_eur", "threat_cost_eur", "run_id",
-    }  # fmt: skip
     for key, v in s.items():
-        if key not in known and (v is None or isinstance(v, str | int | float | bool)):
-            rows.append((key, _num(v)))
-    return _table(("Metric", "Value"), ((escape(k), v) for k, v in rows), "metrics")
+        if key not in _KNOWN_KEYS and (v is None or isinstance(v, str | int | float | bool)):
+            rows.append((_EXTRA_LABELS.get(key, key), _num(v)))
+    if isinstance(s.get("definitions"), str):
+        notes.insert(0, f"Definitions: {escape(s['definitions'])}.")
+    table = _table(("Metric", "Value"), ((escape(k), v) for k, v in rows), "metrics")
+    return table + "".join(f'\n<p class="meta">{n}</p>' for n in notes)
+
+
+_THREAT_TIMES = (
+    ("first_detected_s", "First detected"),
+    ("first_confirmed_s", "First confirmed"),
+    ("first_alert_s", "First alert"),
+    ("reached_core_s", "Reached core"),
+    ("defeated_s", "Defeated"),
+)
 
 
 def _threats(data: RunData) -> str:
     threats = data.summary.get("threats")
     if not threats:
         return "<p>No threats listed in the summary.</p>"
+    # the first three times always; the later ones when the summary has them
+    times = [
+        (k, h) for i, (k, h) in enumerate(_THREAT_TIMES) if i < 3 or any(k in t for t in threats)
+    ]
     rows = []
     for th in threats:
         eb = th.get("engaged_by")
@@ -183,22 +226,18 @@ def _threats(data: RunData) -> str:
             (
                 escape(str(th.get("id", DASH))),
                 escape(str(th.get("class", DASH))),
-                _n(mmss(th.get("first_detected_s"))),
-                _n(mmss(th.get("first_confirmed_s"))),
-                _n(mmss(th.get("first_alert_s"))),
+                *(_n(mmss(th.get(k))) for k, _ in times),
                 engaged,
                 f'<span class="{cls}">{escape(outcome)}</span>' if cls else escape(outcome),
             )
         )
-    return _table(
-        ("Threat", "Class", "First detected", "First confirmed", "First alert", "Engaged by",
-         "Outcome"),
-        rows,
-        "threats",
-    )  # fmt: skip
+    head = ("Threat", "Class", *(h for _, h in times), "Engaged by", "Outcome")
+    note = '<p class="meta">Times are mm:ss from the start of the run.</p>'
+    return _table(head, rows, "threats") + "\n" + note
 
 
-def _details(ev: Event) -> str:
+def _details(ev: Event, t0: float) -> str:
+    """The payload as ``key=value; ...`` (escaped); epoch times ``t_*`` as mm:ss from ``t0``."""
     parts = []
     level = alert_level(ev.payload) if ev.kind in ("alert", "sighting_alert") else None
     for k, v in ev.payload.items():
@@ -206,8 +245,12 @@ def _details(ev: Event) -> str:
             cls = f"level-{level.label}"
             parts.append(f'level=<span class="{cls}">{escape(level.label)}</span>')
             continue
-        if isinstance(v, float):
+        if isinstance(v, float) and (k == "t" or k.startswith("t_")) and v > 1e8:
+            text = mmss(v - t0)
+        elif isinstance(v, float):
             text = f"{v:.6g}"
+        elif isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+            text = f"[{len(v)} entries]"
         elif isinstance(v, dict | list):
             text = str(v)
             text = text if len(text) <= 60 else text[:57] + "..."
@@ -233,7 +276,7 @@ def _events(data: RunData) -> str:
             escape(e.kind.replace("_", " ")),
             _n(DASH if e.track_id is None else str(e.track_id)),
             escape(e.site_id or DASH),
-            _details(e),
+            _details(e, data.t0),
         )
         for e in shown
     )
