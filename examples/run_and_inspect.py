@@ -32,7 +32,9 @@ def main(out: Path) -> None:
             elif ev.kind == "decision":
                 print(f"{rel:7.0f} s  decision  {ev.payload['state']} by {ev.payload['who']}")
             else:
-                print(f"{rel:7.0f} s  outcome   {ev.payload['effector_id']}: {ev.payload['outcome']}")
+                print(
+                    f"{rel:7.0f} s  outcome   {ev.payload['effector_id']}: {ev.payload['outcome']}"
+                )
     print(f"report: {out / 'report.html'}")
 
 

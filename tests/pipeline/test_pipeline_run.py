@@ -74,7 +74,8 @@ def test_every_hostile_drone_is_confirmed_and_alerted_before_the_core(
 
 def test_gospa_below_stated_bound(summary: dict[str, Any]) -> None:
     g = summary["gospa_mean"]
-    assert g["c_m"] == 100.0 and g["p"] == 2.0
+    assert g["c_m"] == 100.0
+    assert g["p"] == 2.0
     assert 0.0 < g["total"] < GOSPA_BOUND_M
     assert summary["gospa_by_allegiance"]["hostile"]["total"] < GOSPA_HOSTILE_BOUND_M
 
@@ -97,7 +98,8 @@ def test_nothing_against_civil_and_engagements_are_explained(
         assert not p["against_protected"]
     for (payload,) in decisions:
         p = json.loads(payload)
-        assert p["who"] and p["why"]
+        assert p["who"]
+        assert p["why"]
 
 
 def test_store_holds_the_whole_run(kb_run: RunResult, summary: dict[str, Any]) -> None:

@@ -45,7 +45,8 @@ def test_every_numeric_figure_has_a_source_tag() -> None:
             numeric = {
                 k
                 for k, v in entry.items()
-                if k != "sources" and (isinstance(v, int | float | dict) and not isinstance(v, bool))
+                if k != "sources"
+                and (isinstance(v, int | float | dict) and not isinstance(v, bool))
             }
             untagged = numeric - set(entry["sources"])
             assert not untagged, f"{name}: {entry['id']} has no source for {sorted(untagged)}"
@@ -76,7 +77,7 @@ def data_copy(tmp_path: Path) -> Path:
 def test_missing_source_is_reported_with_file_line_and_field(data_copy: Path) -> None:
     path = data_copy / "objects.yaml"
     text = path.read_text()
-    text = text.replace("rcs_m2: GK, cost_eur: \"GK (2-5 kEUR, mid value)\"", "cost_eur: GK", 1)
+    text = text.replace('rcs_m2: GK, cost_eur: "GK (2-5 kEUR, mid value)"', "cost_eur: GK", 1)
     path.write_text(text)
     with pytest.raises(ConfigError) as info:
         build_world(data_copy)

@@ -11,8 +11,8 @@ from dronewall.core.measurements import DetectionBatch, MeasurementKind, RfProto
 from dronewall.core.taxonomy import (
     PROTECTED_IDENTITIES,
     UAS_CLASSES,
-    Allegiance,
     AlertLevel,
+    Allegiance,
     Identity,
     Layer,
     ObjectClass,

@@ -30,8 +30,8 @@ field              shape        meaning
   north, elevation above the local horizontal; ``R[:2, :2]`` used, ``R[2, 2]`` is 0. An elevation of
   NaN means azimuth only.
 * ``SIGHTING``: a person's report: ``(east, north, up)`` of the reported position with a large
-  ``R``; ``t`` is the time the event was *seen*, :attr:`DetectionBatch.t_received` (when set) the time
-  the report reached the system.
+  ``R``; ``t`` is the time the event was *seen*, :attr:`DetectionBatch.t_received` the time the
+  report reached the system.
 """
 
 from __future__ import annotations
@@ -160,8 +160,14 @@ class DetectionBatch:
     def empty(cls) -> DetectionBatch:
         """A batch with no rows."""
         e = np.empty(0)
-        return cls.build(t=e, sensor=0, kind=MeasurementKind.POSITION, z=np.empty((0, 3)),
-                         R=np.empty((0, 3, 3)), sensor_pos=np.empty((0, 3)))
+        return cls.build(
+            t=e,
+            sensor=0,
+            kind=MeasurementKind.POSITION,
+            z=np.empty((0, 3)),
+            R=np.empty((0, 3, 3)),
+            sensor_pos=np.empty((0, 3)),
+        )
 
     def select(self, index: NDArray[np.bool_] | NDArray[np.intp]) -> DetectionBatch:
         """Rows picked by a boolean mask or an integer index, as a new batch."""

@@ -42,7 +42,8 @@ class Sourced(Strict):
         for key, tag in v.items():
             if not SOURCE_TAG.match(tag):
                 raise ValueError(
-                    f"source tag of '{key}' is {tag!r}; expected 'A', 'GK' (each with an optional '(note)') or 'S: <where>'"
+                    f"source tag of '{key}' is {tag!r}; expected 'A', 'GK' "
+                    "(each with an optional '(note)') or 'S: <where>'"
                 )
         return v
 
@@ -64,7 +65,13 @@ class SiteModel(Sourced):
     value: float = Field(gt=0, le=100)
     alert_radius_m: float = Field(gt=0)
     core_radius_m: float = Field(gt=0)
-    sourced_fields: ClassVar[tuple[str, ...]] = ("lat", "lon", "value", "alert_radius_m", "core_radius_m")
+    sourced_fields: ClassVar[tuple[str, ...]] = (
+        "lat",
+        "lon",
+        "value",
+        "alert_radius_m",
+        "core_radius_m",
+    )
 
 
 class EffectorModel(Sourced):
