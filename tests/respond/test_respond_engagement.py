@@ -21,7 +21,10 @@ LAYERED = [
     unit("pio-1", "piorun"),
     unit("nas-1", "nasams-aim120"),
 ]
-QUAD_IN = [[2500.0, 0.0, 150.0, -12.0, 0.0, 0.0]]
+QUAD_IN = [[2500.0, 0.0, 150.0, -12.0, 0.0, 0.0]]  # 83 s from the core (1.5 km)
+QUAD_IN_CLOSE = [[2000.0, 0.0, 150.0, -12.0, 0.0, 0.0]]  # 42 s
+QUAD_NORTH = [[0.0, 2500.0, 150.0, 0.0, -12.0, 0.0]]
+QUAD_NORTH_CLOSE = [[0.0, 2000.0, 150.0, 0.0, -12.0, 0.0]]
 SHAHED_IN = [[6000.0, 0.0, 300.0, -50.0, 0.0, 0.0]]
 
 
@@ -180,9 +183,15 @@ def test_commit_spends_stock_and_schedules_reload() -> None:
     )
     with pytest.raises(EngagementError):
         adv.commit(rec, 11.0)  # already committed
-    # a second drone: the empty unit is not offered, the missile is (the only option left)
-    tracks2, a2 = make_case(QUAD_IN, track_id=[1])
-    (rec2,) = adv.recommend(12.0, tracks2, a2)
+    # a second drone from the north, 83 s from the core: the empty unit is not offered, and the
+    # missile is held back while the drone is not imminent (the interceptor can still reach it)
+    tracks2, a2 = make_case(QUAD_NORTH, track_id=[1])
+    assert adv.recommend(12.0, tracks2, a2) == []
+    (d,) = adv.deferrals()
+    assert (d.track_id, d.declined_effector_id, d.waiting_for_unit_id) == (1, "piorun", "int-1")
+    # the same drone 42 s from the core: the missile is the only timely option
+    tracks2, a2 = make_case(QUAD_NORTH_CLOSE, track_id=[1])
+    (rec2,) = adv.recommend(13.0, tracks2, a2)
     assert rec2.fire_unit_id == "pio-1"
     int_alt = next(x for x in rec2.alternatives if x.fire_unit_id == "int-1")
     assert "busy" in int_alt.why_not or "rounds" in int_alt.why_not
@@ -195,7 +204,8 @@ def test_commit_spends_stock_and_schedules_reload() -> None:
 
 
 def test_each_unit_takes_one_new_proposal_per_tick_most_threatening_first() -> None:
-    tracks, a = make_case(QUAD_IN * 2, score=[0.5, 0.9])
+    # two drones close to the core: no time to wait for the interceptor drone's second sortie
+    tracks, a = make_case([QUAD_IN_CLOSE[0], QUAD_NORTH_CLOSE[0]], score=[0.5, 0.9])
     adv = advisor(units=[unit("int-1", "interceptor-drone"), unit("pio-1", "piorun")])
     recs = adv.recommend(0.0, tracks, a)
     assert [(r.track_id, r.fire_unit_id) for r in recs] == [(1, "int-1"), (0, "pio-1")]

@@ -15,6 +15,7 @@ from dronewall.respond.decision import (
 from dronewall.respond.engagement import (
     ENGAGEABLE_IDENTITIES,
     Alternative,
+    Deferral,
     Engagement,
     EngagementAdvisor,
     EngagementConfig,
@@ -33,6 +34,7 @@ __all__ = [
     "DecisionBook",
     "DecisionRecord",
     "DecisionState",
+    "Deferral",
     "Engagement",
     "EngagementAdvisor",
     "EngagementConfig",

@@ -27,6 +27,18 @@ kill probability ``Pk = Σ_c p(c | track) · pk(effector, c)`` (zero for a jamme
 on the track). Options are ranked by *(late, cost / Pk, layer, −Pk)*: an intercept due after the
 track reaches the core comes last, then the cheapest cost per expected kill with ``Pk ≥ min_pk``,
 the cheaper layer on a tie.
+
+Cost in time: the best option *now* is proposed only if no cheaper unit can still do the job.
+For each unit, :meth:`EngagementAdvisor.wait_options` predicts (a few batched ``(n, U)``
+evaluations) the earliest intercept after the unit is free (``busy_until``, ``reload_until``,
+outstanding proposals, a reload when they hold its last rounds) and the target has entered its
+envelope; if a cheaper unit's intercept is due before ``time_to_core − margin`` the track is
+deferred (no proposal this tick; a :class:`Deferral` keeps why). An expensive effector
+(``≥ expensive_cost_eur``) against a low-value class (quadcopter, FPV) is acceptable only when the
+track is imminent (``time_to_core ≤ imminent_s``) or no cheaper unit can ever reach it. A track
+within ``duplicate_radius_m`` and ``duplicate_speed_m_s`` of a track proposed or engaged (or decided
+this tick) is taken for a duplicate of the same object and left alone. :func:`enforce_hard_rule`
+stays the last filter.
 """
 
 from __future__ import annotations
@@ -34,6 +46,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from numpy.typing import NDArray
@@ -88,6 +101,34 @@ class EngagementConfig:
     jammer_requires_rf_cue : bool
         A jammer is proposed only for a track with an RF cue. When False, its Pk is weighted by
         the probability of the RF-emitting classes instead.
+    predict_level : bool
+        Predict intercepts with the track's vertical velocity set to zero. The tracker's climb rate
+        is too noisy to extrapolate over a minute of fly-out (it put intercepts of cruising drones
+        below ground, ruling out the slow, cheap interceptor drone); drones mostly cruise level.
+    engagement_margin_s : float
+        Waiting for a cheaper unit is worth it only if its intercept is due at least this long
+        before a low-value track reaches the core (covers the operator's approval), s.
+    high_value_margin_s : float
+        The same for every other class (a munition): room for the approval and a second shot, s.
+    max_wait_s : float
+        Longest wait for a busy, reloading or out-of-envelope cheaper unit that advice considers, s.
+    wait_steps_s : tuple[float, ...]
+        Extra delays after a unit is ready at which its feasibility is predicted (the target at
+        constant velocity), s, ascending; catches a target that enters the envelope later.
+    low_value_classes : frozenset[ObjectClass]
+        Classes against which an expensive effector is acceptable only when the threat is
+        imminent or no cheaper unit can ever reach it.
+    expensive_cost_eur : float
+        An engagement costing at least this much is "expensive", EUR.
+    imminent_s : float
+        A track due in the core within this time is imminent, s (0 inside the core).
+    duplicate_radius_m : float
+        A track this close to a track proposed or engaged within ``duplicate_window_s`` ...
+    duplicate_speed_m_s : float
+        ... whose velocity differs by no more than this is taken for a duplicate track of the
+        same object and not proposed again, m and m/s.
+    duplicate_window_s : float
+        How long a proposal or engagement keeps claiming its object after it ends, s.
     """
 
     min_threat_score: float = 0.3
@@ -97,6 +138,17 @@ class EngagementConfig:
     proposal_ttl_s: float = 60.0
     reengage_delay_s: float = 5.0
     jammer_requires_rf_cue: bool = True
+    predict_level: bool = True
+    engagement_margin_s: float = 30.0
+    high_value_margin_s: float = 60.0
+    max_wait_s: float = 900.0
+    wait_steps_s: tuple[float, ...] = (0.0, 5.0, 10.0, 20.0, 30.0, 45.0, 60.0, 90.0, 120.0, 180.0)
+    low_value_classes: frozenset[ObjectClass] = frozenset({ObjectClass.QUADCOPTER, ObjectClass.FPV})
+    expensive_cost_eur: float = 100_000.0
+    imminent_s: float = 60.0
+    duplicate_radius_m: float = 100.0
+    duplicate_speed_m_s: float = 25.0
+    duplicate_window_s: float = 30.0
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.min_threat_score <= 1.0:
@@ -108,8 +160,22 @@ class EngagementConfig:
         for name in ("max_time_to_intercept_s", "proposal_ttl_s"):
             if not getattr(self, name) > 0:
                 raise ConfigError("must be positive", field=name)
-        if self.reengage_delay_s < 0:
-            raise ConfigError("must be >= 0", field="reengage_delay_s")
+        for name in (
+            "reengage_delay_s",
+            "engagement_margin_s",
+            "high_value_margin_s",
+            "max_wait_s",
+            "expensive_cost_eur",
+            "imminent_s",
+            "duplicate_radius_m",
+            "duplicate_speed_m_s",
+            "duplicate_window_s",
+        ):
+            if not getattr(self, name) >= 0:
+                raise ConfigError("must be >= 0", field=name)
+        steps = self.wait_steps_s
+        if not steps or steps[0] != 0.0 or any(b <= a for a, b in pairwise(steps)):
+            raise ConfigError("must start at 0 and ascend", field="wait_steps_s")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -179,6 +245,59 @@ class Recommendation:
     threat_score: float
     reason: str
     alternatives: tuple[Alternative, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Deferral:
+    """A track deliberately left without a proposal this tick, and why (for explanations).
+
+    Attributes
+    ----------
+    t : float
+        Tick time, UTC epoch s.
+    track_id : int
+        The track.
+    declined_effector_id : str
+        The option available now that was not proposed (``""`` if none).
+    waiting_for_unit_id : str
+        The cheaper unit being waited for (``""`` if none).
+    ready_in_s : float
+        When that unit is predicted to engage, from ``t``, s (``inf`` if none).
+    time_to_core_s : float
+        The track's time to the core of its top site, s (``inf`` if never).
+    reason : str
+        Plain words.
+    """
+
+    t: float
+    track_id: int
+    declined_effector_id: str
+    waiting_for_unit_id: str
+    ready_in_s: float
+    time_to_core_s: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class WaitOptions:
+    """What each unit could do later for each of ``n`` tracks; every field ``(n, U)``.
+
+    ``done_s`` is the earliest predicted intercept time from now (waiting for the unit to be ready
+    and the target to enter its envelope) that beats the deadline ``time to core − margin``
+    (``inf`` if none within ``max_wait_s``); ``start_s`` the wait before that engagement starts;
+    ``reach_s`` the earliest predicted intercept time, late or not (``inf`` if the unit cannot
+    engage the track within ``max_wait_s`` at all).
+    """
+
+    done_s: F64
+    start_s: F64
+    reach_s: F64
+
+    @property
+    def in_time(self) -> B:
+        """The unit can still engage before the deadline."""
+        out: B = np.isfinite(self.done_s)
+        return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -275,6 +394,17 @@ def engagement_pk(effector: EffectorType, true_class: ObjectClass, true_rf_proto
     if effector.rf_link_only and true_rf_protocol < 0:
         return 0.0
     return float(effector.pk.get(true_class, 0.0))
+
+
+def time_to_core_top(assessment: Assessment, rows: IntP) -> F64:
+    """Time to the core of each track's most-threatened site, ``(n,)`` s (``inf`` without one)."""
+    ttc = assessment.time_to_core_s[rows]
+    top = assessment.top_site[rows]
+    n = rows.shape[0]
+    if not ttc.shape[1]:
+        return np.full(n, np.inf)
+    out: F64 = np.where(top >= 0, ttc[np.arange(n), np.maximum(top, 0)], np.inf)
+    return out
 
 
 def _is_jammer(e: EffectorType) -> bool:
@@ -389,6 +519,8 @@ class EngagementAdvisor:
         self.reload_until: F64 = np.full(u, -np.inf)
         self._proposals: dict[str, Recommendation] = {}
         self._engaged_until: dict[int, float] = {}
+        self._claims: dict[int, tuple[float, float, F64]] = {}
+        self._deferrals: list[Deferral] = []
         self._n_recs = 0
         self._n_engagements = 0
 
@@ -434,7 +566,7 @@ class EngagementAdvisor:
         return np.array(sorted(ids), dtype=np.int64)
 
     # ------------------------------------------------------------- feasibility
-    def intercept(self, pos: F64, vel: F64) -> tuple[F64, F64, B]:
+    def intercept(self, pos: F64, vel: F64, delay_s: F64 | None = None) -> tuple[F64, F64, B]:
         """Predicted intercept of every track by every unit.
 
         The fixed point of ``t = τ + ‖p + v t − q‖ / w`` solved exactly: the smallest ``t ≥ τ``
@@ -445,6 +577,9 @@ class EngagementAdvisor:
         ----------
         pos, vel : (N, 3) float64
             Track positions (m) and velocities (m/s), ENU.
+        delay_s : (U,) float64 or None
+            Engage only after this wait per unit, s: the target is first moved to ``p + v d`` and
+            ``t_go`` counts from the end of the wait.
 
         Returns
         -------
@@ -458,6 +593,8 @@ class EngagementAdvisor:
         cfg = self.config
         d = pos[:, None, :] - self.pos_enu[None, :, :]  # (N, U, 3)
         v = vel[:, None, :]
+        if delay_s is not None:
+            d = d + v * delay_s[None, :, None]
         tau = self.reaction_s[None, :]
         finite = np.isfinite(self.speed_m_s)[None, :]
         w2 = np.where(finite, self.speed_m_s[None, :], 1.0) ** 2
@@ -484,17 +621,35 @@ class EngagementAdvisor:
         t_go = np.where(finite, t_go, np.broadcast_to(tau, t_go.shape))
         converged = np.isfinite(t_go) & (t_go <= cfg.max_time_to_intercept_s)
         t_pt = np.where(converged, t_go, np.minimum(tau, cfg.max_time_to_intercept_s))
-        point = pos[:, None, :] + v * t_pt[..., None]
+        point = d + self.pos_enu[None, :, :] + v * t_pt[..., None]
         return t_go, point, converged
 
     def feasibility(
-        self, t: float, tracks: TrackTable, assessment: Assessment, rows: IntP
+        self,
+        t: float,
+        tracks: TrackTable,
+        assessment: Assessment,
+        rows: IntP,
+        delay_s: F64 | None = None,
+        *,
+        stationary: bool = False,
     ) -> Feasibility:
-        """Batched feasibility of the tracks ``rows`` (indices into ``tracks``) and every unit."""
+        """Batched feasibility of the tracks ``rows`` (indices into ``tracks``) and every unit.
+
+        With ``delay_s (U,)`` (s, each at least the unit's wait until ready, see
+        :meth:`ready_in`) it is the feasibility of engaging after that wait: the target moved on at
+        constant velocity, the unit ready and reloaded, ``t_go`` counted from ``t``.
+        ``stationary`` predicts the target holding its position instead (a loitering drone).
+        """
         cfg, roe = self.config, self.roe
         x = tracks.x[rows]
-        t_go, point, catch = self.intercept(x[:, :3], x[:, 3:6])
+        vel = x[:, 3:6] * np.array([1.0, 1.0, 0.0]) if cfg.predict_level else x[:, 3:6]
+        if stationary:
+            vel = np.zeros_like(vel)
+        t_go, point, catch = self.intercept(x[:, :3], vel, delay_s)
         t_go = np.where(catch, t_go, np.inf)
+        if delay_s is not None:
+            t_go = t_go + delay_s[None, :]
         n, u = t_go.shape
         rel = point - self.pos_enu[None, :, :]
         slant = np.linalg.norm(rel, axis=-1)
@@ -503,10 +658,13 @@ class EngagementAdvisor:
         range_ok = (slant >= self.min_range_m) & (slant <= self.max_range_m)
         alt_ok = (h_rel >= self.min_alt_m) & (h_rel <= self.max_alt_m)
         free = self.rounds_left - self.reserved()
+        if delay_s is None:
+            ready_u = (self.busy_until <= t) & (self.reload_until <= t)
+        else:  # after ready_in(t) every unit is free and holds a round (reload included)
+            ready_u = np.ones(u, np.bool_)
+            free = np.where(delay_s >= self.ready_in(t), np.maximum(free, 1.0), free)
         stock = np.broadcast_to(free[None, :] >= 1.0, (n, u))
-        ready = np.broadcast_to(
-            ((self.busy_until <= t) & (self.reload_until <= t))[None, :], (n, u)
-        )
+        ready = np.broadcast_to(ready_u[None, :], (n, u))
         if self.nfz_enu.shape[0]:
             dz = np.hypot(
                 point[:, :, None, 0] - self.nfz_enu[None, None, :, 0],
@@ -534,13 +692,7 @@ class EngagementAdvisor:
             rf_ok = np.ones((n, u), np.bool_)
             pk = np.where(jam & ~rf_seen[:, None], pk * np.minimum(emitting, 1.0)[:, None], pk)
         pk_ok = pk >= cfg.min_pk
-        ttc = assessment.time_to_core_s[rows]
-        top = assessment.top_site[rows]
-        ttc_top = (
-            np.where(top >= 0, ttc[np.arange(n), np.maximum(top, 0)], np.inf)
-            if ttc.shape[1]
-            else np.full(n, np.inf)
-        )
+        ttc_top = time_to_core_top(assessment, rows)
         late = (ttc_top[:, None] > 0.0) & (t_go > ttc_top[:, None])
         return Feasibility(
             t_go=t_go,
@@ -634,31 +786,262 @@ class EngagementAdvisor:
             & (assessment.score >= cfg.min_threat_score)
             & ~np.isin(tracks.track_id, self.blocked_tracks(t))
         )
+        self._deferrals = []
+        self._update_claims(t, tracks)
         rows = np.flatnonzero(eligible)
         if rows.size == 0 or not self.units:
             return []
         rows = rows[np.lexsort((tracks.track_id[rows], -assessment.score[rows]))]
+        rows = self._drop_claimed_duplicates(t, tracks, rows)
+        if rows.size == 0:
+            return []
+        n, u = rows.shape[0], len(self.units)
         f = self.feasibility(t, tracks, assessment, rows)
+        w = self.wait_options(t, tracks, assessment, rows)
         feasible = f.feasible
         pk = f.pk
         with np.errstate(divide="ignore"):
             per_kill = np.where(pk > 0, self.cost_eur[None, :] / np.where(pk > 0, pk, 1.0), np.inf)
-        used: set[int] = set()
+        ttc_top = time_to_core_top(assessment, rows)
+        deadline = ttc_top - self.margin_s(assessment, rows)
+        imminent = ttc_top <= cfg.imminent_s
+        low_value = np.isin(assessment.object_class[rows], [int(c) for c in cfg.low_value_classes])
+        expensive = self.cost_eur >= cfg.expensive_cost_eur
+        x = tracks.x[rows]
+        same_object = (
+            np.linalg.norm(x[:, None, :3] - x[None, :, :3], axis=-1) <= cfg.duplicate_radius_m
+        ) & (np.linalg.norm(x[:, None, 3:6] - x[None, :, 3:6], axis=-1) <= cfg.duplicate_speed_m_s)
+        decided = np.zeros(n, np.bool_)  # proposed or deferred this tick
+        used: dict[int, float] = {}  # unit -> time to intercept of its proposal this tick
         recs: list[Recommendation] = []
         for i, r in enumerate(rows):  # engageable tracks only: a handful per tick
+            tid = int(tracks.track_id[r])
+            dup = np.flatnonzero(same_object[i] & decided)
+            if dup.size:  # the most threatening track of the object speaks for it
+                self._defer(
+                    t,
+                    tid,
+                    ttc_top[i],
+                    f"likely a duplicate track of track "
+                    f"{int(tracks.track_id[rows[dup[0]]])}, decided this tick",
+                )
+                continue
+            is_used = np.zeros(u, np.bool_)
+            is_used[list(used)] = True
+            done = w.done_s[i].copy()
+            reach_s = w.reach_s[i].copy()
+            for k, t_k in used.items():  # busy after this tick's proposal (approval not counted)
+                due = t_k + float(f.t_go[i, k])
+                reach_s[k] = due if feasible[i, k] else np.inf
+                done[k] = due if feasible[i, k] and due <= deadline[i] else np.inf
+            reach = np.isfinite(reach_s)
             order = np.lexsort(
                 (f.t_go[i], -pk[i], self.layer, per_kill[i], f.late[i], ~feasible[i])
             )
-            choice = next((int(k) for k in order if feasible[i, k] and int(k) not in used), None)
-            if choice is None:
+            cheaper = per_kill[i][None, :] < per_kill[i][:, None]  # [k, kk]: kk cheaper than k
+            veto = (
+                expensive
+                & bool(low_value[i] and not imminent[i])
+                & (cheaper & reach[None, :]).any(axis=1)
+            )
+            open_now = feasible[i] & ~is_used
+            best = next((int(k) for k in order if open_now[k]), None)
+            if best is None:
                 continue
-            used.add(choice)
+            waiting = cheaper[best] & np.isfinite(done)
+            if waiting.any():
+                kk = int(np.argmin(np.where(waiting, done, np.inf)))
+                self._defer(
+                    t,
+                    tid,
+                    ttc_top[i],
+                    f"{self.unit_ids[kk]} ({self.effectors[kk].name}, "
+                    f"{per_kill[i, kk]:,.0f} EUR per expected kill) can intercept in "
+                    f"{done[kk]:.0f} s, before the track is due in the core"
+                    + (f" ({ttc_top[i]:.0f} s)" if np.isfinite(ttc_top[i]) else "")
+                    + f"; {self.effectors[best].name} ({per_kill[i, best]:,.0f} EUR per "
+                    "expected kill) not proposed",
+                    declined=self.effectors[best].id,
+                    waiting_for=self.unit_ids[kk],
+                    ready_in=float(done[kk]),
+                )
+                decided[i] = True
+                continue
+            choice = next((int(k) for k in order if open_now[k] and not veto[k]), None)
+            if choice is None:  # only expensive options against a low-value, distant target
+                alt = int(np.argmin(np.where(cheaper[best] & reach, per_kill[i], np.inf)))
+                self._defer(
+                    t,
+                    tid,
+                    ttc_top[i],
+                    f"{self.effectors[best].name} ({self.cost_eur[best]:,.0f} EUR) against a "
+                    f"low-value {ObjectClass(int(assessment.object_class[r])).label} only "
+                    f"when imminent (due in the core within {cfg.imminent_s:.0f} s) or out "
+                    f"of every cheaper unit's reach; {self.unit_ids[alt]} can still reach it",
+                    declined=self.effectors[best].id,
+                    waiting_for=self.unit_ids[alt],
+                    ready_in=float(reach_s[alt]),
+                )
+                decided[i] = True
+                continue
+            used[choice] = float(f.t_go[i, choice])
+            decided[i] = True
             recs.append(
                 self._make(
-                    t, tracks, assessment, int(r), i, choice, order, f, per_kill, feasible, used
+                    t,
+                    tracks,
+                    assessment,
+                    int(r),
+                    i,
+                    choice,
+                    order,
+                    f,
+                    per_kill,
+                    feasible,
+                    set(used),
+                    bool(cheaper[choice].any() and (cheaper[choice] & reach).any()),
                 )
             )
         return self._final_check(t, recs, tracks, assessment)
+
+    # ------------------------------------------------------- waiting, duplicates
+    def ready_in(self, t: float) -> F64:
+        """Wait until each unit is free with a round, ``(U,)`` s.
+
+        Busy until its engagement's effect, reloading, or holding an outstanding proposal: busy
+        until that proposal's predicted effect (a lower bound, the approval comes later), plus a
+        reload if the proposals hold its last rounds.
+        """
+        until = np.maximum(self.busy_until, self.reload_until)
+        for rec in self._proposals.values():
+            k = self.unit_ids.index(rec.fire_unit_id)
+            until[k] = max(until[k], rec.t + rec.time_to_intercept_s)
+        dry = (self.rounds_left - self.reserved() < 1.0) & (self.reload_until <= t)
+        until = np.where(dry, np.maximum(until, t) + self.reload_s, until)
+        out: F64 = np.maximum(until - t, 0.0)
+        return out
+
+    def wait_options(
+        self, t: float, tracks: TrackTable, assessment: Assessment, rows: IntP
+    ) -> WaitOptions:
+        """What each unit could do for each track if advice waited for it.
+
+        For each delay ``d = ready_in(t) + s``, ``s`` in ``wait_steps_s`` and ``d ≤ max_wait_s``,
+        the feasibility after the wait (:meth:`feasibility` with ``delay_s``); the earliest
+        feasible ``d + t_go`` that is due before ``time_to_core − engagement_margin_s`` is kept.
+        Whether a unit can reach the track at all (late or not) is judged under two hypotheses,
+        constant velocity or loitering in place: constant velocity over ten minutes of reload
+        flies an orbiting drone far out of every envelope. A handful of batched ``(n, U)``
+        evaluations, no loop over tracks.
+        """
+        cfg = self.config
+        n, u = rows.shape[0], len(self.units)
+        base = self.ready_in(t)
+        deadline = time_to_core_top(assessment, rows) - self.margin_s(assessment, rows)
+        done = np.full((n, u), np.inf)
+        start = np.full((n, u), np.inf)
+        reach = np.full((n, u), np.inf)
+        for step in cfg.wait_steps_s:
+            delay = base + step
+            within = delay <= cfg.max_wait_s
+            if not within.any():
+                break
+            fw = self.feasibility(t, tracks, assessment, rows, delay)
+            ok = fw.feasible & within[None, :]
+            reach = np.where(ok & ~np.isfinite(reach), fw.t_go, reach)
+            fs = self.feasibility(t, tracks, assessment, rows, delay, stationary=True)
+            ok_s = fs.feasible & within[None, :]
+            reach = np.where(ok_s & ~np.isfinite(reach), fs.t_go, reach)
+            timely = ok & (fw.t_go <= deadline[:, None]) & ~np.isfinite(done)
+            done = np.where(timely, fw.t_go, done)
+            start = np.where(timely, delay[None, :], start)
+        return WaitOptions(done_s=done, start_s=start, reach_s=reach)
+
+    def margin_s(self, assessment: Assessment, rows: IntP) -> F64:
+        """Least time between a waited-for intercept and the track reaching the core, ``(n,)`` s."""
+        cfg = self.config
+        low = np.isin(assessment.object_class[rows], [int(c) for c in cfg.low_value_classes])
+        out: F64 = np.where(low, cfg.engagement_margin_s, cfg.high_value_margin_s)
+        return out
+
+    def deferrals(self) -> tuple[Deferral, ...]:
+        """Tracks the last :meth:`recommend` deliberately left without a proposal, and why."""
+        return tuple(self._deferrals)
+
+    def _defer(
+        self,
+        t: float,
+        track_id: int,
+        time_to_core_s: float,
+        reason: str,
+        *,
+        declined: str = "",
+        waiting_for: str = "",
+        ready_in: float = np.inf,
+    ) -> None:
+        log.debug("track %d deferred: %s", track_id, reason)
+        self._deferrals.append(
+            Deferral(
+                t=t,
+                track_id=track_id,
+                declined_effector_id=declined,
+                waiting_for_unit_id=waiting_for,
+                ready_in_s=ready_in,
+                time_to_core_s=float(time_to_core_s),
+                reason=reason,
+            )
+        )
+
+    def _update_claims(self, t: float, tracks: TrackTable) -> None:
+        """Refresh the objects claimed by proposals and engagements (for duplicate tracks).
+
+        A claim is ``track_id -> (t_last, t_state, x (6,))``: renewed while the track is blocked,
+        its state refreshed while the track exists, dropped ``duplicate_window_s`` after its last
+        renewal.
+        """
+        row = {int(tid): i for i, tid in enumerate(tracks.track_id)}
+        blocked = {int(k) for k in self.blocked_tracks(t)}
+        for tid in blocked:
+            if tid in self._claims:
+                _, t_state, x = self._claims[tid]
+                self._claims[tid] = (t, t_state, x)
+            elif tid in row:
+                self._claims[tid] = (t, t, tracks.x[row[tid]].copy())
+        for tid, (t_last, _, _) in list(self._claims.items()):
+            if t - t_last > self.config.duplicate_window_s:
+                del self._claims[tid]
+            elif tid in row:
+                self._claims[tid] = (t_last, t, tracks.x[row[tid]].copy())
+
+    def _drop_claimed_duplicates(self, t: float, tracks: TrackTable, rows: IntP) -> IntP:
+        """Rows that are no likely duplicate of an object already claimed (batched, ``(n, K)``)."""
+        if not self._claims or rows.size == 0:
+            return rows
+        cfg = self.config
+        ids = np.array(list(self._claims), np.int64)
+        t_state = np.array([c[1] for c in self._claims.values()])
+        xc = np.array([c[2] for c in self._claims.values()]).reshape(-1, 6)
+        pos_c = xc[:, :3] + xc[:, 3:6] * (t - t_state)[:, None]  # (K, 3), constant velocity
+        x = tracks.x[rows]
+        dist = np.linalg.norm(x[:, None, :3] - pos_c[None, :, :], axis=-1)  # (n, K)
+        dv = np.linalg.norm(x[:, None, 3:6] - xc[None, :, 3:6], axis=-1)
+        dup = (
+            (dist <= cfg.duplicate_radius_m)
+            & (dv <= cfg.duplicate_speed_m_s)
+            & (tracks.track_id[rows][:, None] != ids[None, :])
+        )
+        hit = dup.any(axis=1)
+        for i in np.flatnonzero(hit):  # the few duplicates, for the explanation
+            k = int(np.argmax(dup[i]))
+            self._defer(
+                t,
+                int(tracks.track_id[rows[i]]),
+                np.inf,
+                f"likely a duplicate track of track {int(ids[k])} "
+                f"({format_distance(float(dist[i, k]))} away), already proposed or engaged",
+            )
+        out: IntP = rows[~hit]
+        return out
 
     def _make(
         self,
@@ -673,6 +1056,7 @@ class EngagementAdvisor:
         per_kill: F64,
         feasible: B,
         used: set[int],
+        cheaper_too_late: bool = False,
     ) -> Recommendation:
         e = self.effectors[k]
         pk = float(f.pk[i, k])
@@ -698,6 +1082,8 @@ class EngagementAdvisor:
                     )
             else:
                 why = self._why_not(f, i, kk)
+                if not f.ready[i, kk]:
+                    why += f" (free in {float(self.ready_in(t)[kk]):.0f} s)"
             ee = self.effectors[kk]
             alts.append(
                 Alternative(
@@ -719,7 +1105,12 @@ class EngagementAdvisor:
             + (f" to {site_id}" if site_id else "")
             + f": {e.name} from {self.unit_ids[k]}, Pk {pk:.2f}, {self.cost_eur[k]:,.0f} EUR "
             f"({per_kill[i, k]:,.0f} EUR per expected kill), intercept in {t_go:.0f} s at "
-            f"{format_distance(float(f.slant[i, k]))}{late}; cheapest effective option"
+            f"{format_distance(float(f.slant[i, k]))}{late}; "
+            + (
+                "cheaper units cannot engage before the track is due in the core"
+                if cheaper_too_late
+                else "cheapest effective option"
+            )
         )
         self._n_recs += 1
         pt = f.point[i, k]
@@ -748,6 +1139,7 @@ class EngagementAdvisor:
         """The one exit of :meth:`recommend`: hard rule, then stock and envelope re-checks."""
         out = []
         free = self.rounds_left - self.reserved()
+        row_of = {int(tid): i for i, tid in enumerate(tracks.track_id)}
         for rec in enforce_hard_rule(recs, tracks, assessment):
             k = self.unit_ids.index(rec.fire_unit_id)
             pt = np.array(rec.intercept_enu)
@@ -770,6 +1162,7 @@ class EngagementAdvisor:
                 continue
             free[k] -= 1.0
             self._proposals[rec.id] = rec
+            self._claims[rec.track_id] = (t, t, tracks.x[row_of[rec.track_id]].copy())
             out.append(rec)
         return out
 
