@@ -129,6 +129,70 @@ def test_confirmed_track_coasts_then_is_deleted_and_ids_are_not_reused() -> None
     assert int(tracker.snapshot(T0 + 12).track_id[0]) > tid
 
 
+def _confirmed_mover(tracker: MultiSensorTracker, n: int = 8) -> int:
+    """Feed ``n`` frames of a drone flying east at 15 m/s; return its confirmed track's id."""
+    for k in range(n):
+        tracker.step(_batch(T0 + k, [[15.0 * k, 0.0, 80.0]]), t=T0 + k)
+    snap = tracker.snapshot(T0 + n - 1)
+    assert snap.status.tolist() == [TrackStatus.CONFIRMED]
+    return int(snap.track_id[0])
+
+
+def test_confirmed_track_survives_a_10_s_gap_and_keeps_its_number() -> None:
+    tracker = MultiSensorTracker(TrackerConfig())  # defaults: 15 s, 250 m
+    tid = _confirmed_mover(tracker)  # last detection at k = 7
+    for k in range(8, 18):  # 10 frames without detection
+        tracker.step(DetectionBatch.empty(), t=T0 + k)
+        assert tracker.deleted_ids.size == 0
+        assert tracker.snapshot(T0 + k).status.tolist() == [TrackStatus.COASTING]
+    # the gate has grown with P: the next detection, 10 m off the path, updates the same track
+    tracker.step(_batch(T0 + 18, [[15.0 * 18, 10.0, 80.0]]), t=T0 + 18)
+    snap = tracker.snapshot(T0 + 18)
+    assert snap.track_id.tolist() == [tid]
+    assert snap.status.tolist() == [TrackStatus.CONFIRMED]
+
+
+def test_coasting_track_is_deleted_after_the_coast_time_bound() -> None:
+    cfg = TrackerConfig(confirmed_max_coast_s=15.0, confirmed_max_position_std=float("inf"))
+    tracker = MultiSensorTracker(cfg)
+    tid = _confirmed_mover(tracker)
+    deleted_at = None
+    for k in range(8, 40):
+        tracker.step(DetectionBatch.empty(), t=T0 + k)
+        if tracker.deleted_ids.size:
+            assert tracker.deleted_ids.tolist() == [tid]
+            deleted_at = k
+            break
+    assert deleted_at == 7 + 16  # last detection at k = 7: gone when 16 s > 15 s old
+    assert len(tracker) == 0
+
+
+def test_coasting_track_is_deleted_when_its_position_std_exceeds_the_bound() -> None:
+    bound = 120.0
+    cfg = TrackerConfig(confirmed_max_coast_s=60.0, confirmed_max_position_std=bound)
+    tracker = MultiSensorTracker(cfg)
+    _confirmed_mover(tracker)
+    for k in range(8, 60):
+        # what the track's sqrt(tr P_pos) will be at the end of this frame
+        std = np.sqrt(np.trace(tracker.snapshot(T0 + k).P[0, :3, :3]))
+        tracker.step(DetectionBatch.empty(), t=T0 + k)
+        assert (len(tracker) == 0) == (std > bound)
+        if len(tracker) == 0:
+            break
+    assert len(tracker) == 0
+    assert 8 < k < 7 + 60  # deleted by the covariance bound, well before the coast limit
+
+
+def test_no_initiation_inside_a_confirmed_gate_when_disabled() -> None:
+    for allowed, expected in ((True, 2), (False, 1)):
+        tracker = MultiSensorTracker(TrackerConfig(initiate_in_confirmed_gates=allowed))
+        _confirmed_mover(tracker)
+        # the drone and, 25 m away, a second object: both inside the track's gate
+        z = [[15.0 * 8, 0.0, 80.0], [15.0 * 8, 25.0, 80.0]]
+        tracker.step(_batch(T0 + 8, z), t=T0 + 8)
+        assert len(tracker) == expected
+
+
 def test_ident_rcs_sensors_and_truth_propagate() -> None:
     """A radar (sensor 0) and an ADS-B receiver (sensor 3) see one aircraft."""
     tracker = MultiSensorTracker(TrackerConfig())
@@ -231,6 +295,8 @@ def test_detection_order_within_a_frame_does_not_matter() -> None:
         {"confirm_m": 0},
         {"max_speed": 0.0},
         {"confirmed_max_coast_s": float("nan")},
+        {"confirmed_max_position_std": float("nan")},
+        {"confirmed_max_position_std": 0.0},
         {"tentative_max_misses": 0},
         {"gate_probability": 1.0},
         {"q_horizontal": -1.0},
