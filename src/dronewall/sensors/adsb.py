@@ -23,7 +23,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from dronewall.core.measurements import DetectionBatch, MeasurementKind
-from dronewall.sensors.base import Scene, SensorInfo, require_positive, require_probability
+from dronewall.sensors.base import (
+    Scene,
+    SensorInfo,
+    SensorModel,
+    require_positive,
+    require_probability,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,20 +59,11 @@ class AdsbConfig:
         require_probability(self, "pd")
 
 
-class AdsbReceiver:
+class AdsbReceiver(SensorModel[AdsbConfig]):
     """Receiver of ADS-B position reports from cooperative aircraft."""
 
     def __init__(self, config: AdsbConfig, info: SensorInfo) -> None:
-        self.config = config
-        self._info = info
-
-    @property
-    def info(self) -> SensorInfo:
-        return self._info
-
-    @property
-    def period_s(self) -> float:
-        return self.config.period_s
+        super().__init__(config, info)
 
     def observe(self, t: float, scene: Scene, rng: np.random.Generator) -> DetectionBatch:
         """Position reports at time ``t`` of cooperative aircraft in range."""

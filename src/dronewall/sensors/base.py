@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, get_args
+from typing import Generic, Literal, Protocol, TypeVar, get_args
 
 import numpy as np
 
@@ -237,3 +237,31 @@ def require_probability(cfg: object, *names: str) -> None:
         v = getattr(cfg, n)
         if not 0.0 <= v <= 1.0:
             raise ValueError(f"{type(cfg).__name__}.{n} must be a probability in [0, 1], got {v}")
+
+
+class _Periodic(Protocol):
+    @property
+    def period_s(self) -> float: ...
+
+
+ConfigT = TypeVar("ConfigT", bound=_Periodic)
+
+
+class SensorModel(Generic[ConfigT]):
+    """Common part of the sensor models: their config, their row of the sensor table, their period.
+
+    Subclasses implement :meth:`Sensor.observe`; this class gives them ``config``, ``info`` and
+    ``period_s`` so that each satisfies the :class:`Sensor` protocol.
+    """
+
+    def __init__(self, config: ConfigT, info: SensorInfo) -> None:
+        self.config = config
+        self._info = info
+
+    @property
+    def info(self) -> SensorInfo:
+        return self._info
+
+    @property
+    def period_s(self) -> float:
+        return self.config.period_s

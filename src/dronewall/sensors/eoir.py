@@ -25,6 +25,7 @@ from dronewall.core.measurements import DetectionBatch, MeasurementKind
 from dronewall.sensors.base import (
     Scene,
     SensorInfo,
+    SensorModel,
     converted_covariance,
     enu_to_polar,
     polar_to_enu,
@@ -82,23 +83,14 @@ class EoirConfig:
             raise ValueError("EoirConfig.el_min_deg must lie in (-90, 90)")
 
 
-class EoirCamera:
+class EoirCamera(SensorModel[EoirConfig]):
     """EO/IR turret; ``night`` selects the thermal detection range."""
 
     def __init__(self, config: EoirConfig, info: SensorInfo, *, night: bool = False) -> None:
-        self.config = config
-        self._info = info
+        super().__init__(config, info)
         self.night = night
         self.range_m = config.range_night_m if night else config.range_day_m
         self._sig = np.radians([config.sigma_az_deg, config.sigma_el_deg])
-
-    @property
-    def info(self) -> SensorInfo:
-        return self._info
-
-    @property
-    def period_s(self) -> float:
-        return self.config.period_s
 
     def observe(self, t: float, scene: Scene, rng: np.random.Generator) -> DetectionBatch:
         """3D fixes at time ``t`` of the nearest detected objects in range."""

@@ -44,6 +44,7 @@ from dronewall.core.measurements import F64, DetectionBatch, MeasurementKind
 from dronewall.sensors.base import (
     Scene,
     SensorInfo,
+    SensorModel,
     converted_covariance,
     enu_to_polar,
     polar_to_enu,
@@ -143,23 +144,14 @@ class RadarConfig:
         return np.asarray(self.pfa ** (1.0 / (1.0 + self.snr(rcs_m2, range_m))), dtype=np.float64)
 
 
-class RadarSensor:
+class RadarSensor(SensorModel[RadarConfig]):
     """A scanning 3D radar (drone radar or air surveillance radar, by preset)."""
 
     def __init__(self, config: RadarConfig, info: SensorInfo) -> None:
-        self.config = config
-        self._info = info
+        super().__init__(config, info)
         c = config
         self._sig = np.radians([c.sigma_az_deg, c.sigma_el_deg])
         self._el = np.radians([c.el_min_deg, c.el_max_deg, c.clutter_el_max_deg])
-
-    @property
-    def info(self) -> SensorInfo:
-        return self._info
-
-    @property
-    def period_s(self) -> float:
-        return self.config.period_s
 
     def observe(self, t: float, scene: Scene, rng: np.random.Generator) -> DetectionBatch:
         """One scan at time ``t`` of all objects of ``scene`` plus clutter."""

@@ -25,6 +25,7 @@ from dronewall.core.measurements import DetectionBatch, MeasurementKind, RfProto
 from dronewall.sensors.base import (
     Scene,
     SensorInfo,
+    SensorModel,
     enu_to_polar,
     require_positive,
     require_probability,
@@ -58,21 +59,12 @@ class RfConfig:
         require_probability(self, "pd")
 
 
-class RfDetector:
+class RfDetector(SensorModel[RfConfig]):
     """Bearing-only detector of RF-emitting drones."""
 
     def __init__(self, config: RfConfig, info: SensorInfo) -> None:
-        self.config = config
-        self._info = info
+        super().__init__(config, info)
         self._sigma_az = float(np.radians(config.sigma_az_deg))
-
-    @property
-    def info(self) -> SensorInfo:
-        return self._info
-
-    @property
-    def period_s(self) -> float:
-        return self.config.period_s
 
     def observe(self, t: float, scene: Scene, rng: np.random.Generator) -> DetectionBatch:
         """Bearings at time ``t`` of the emitting objects in range."""

@@ -33,7 +33,13 @@ import numpy as np
 
 from dronewall.core.measurements import DetectionBatch, MeasurementKind
 from dronewall.core.taxonomy import ObjectClass
-from dronewall.sensors.base import Scene, SensorInfo, require_positive, require_probability
+from dronewall.sensors.base import (
+    Scene,
+    SensorInfo,
+    SensorModel,
+    require_positive,
+    require_probability,
+)
 
 _CLASS_LABELS = frozenset(c.label for c in ObjectClass)
 
@@ -103,26 +109,17 @@ class SightingConfig:
         return self.area_radius_m + self.visual_range_m
 
 
-class SightingReports:
+class SightingReports(SensorModel[SightingConfig]):
     """Reports by the public of one area."""
 
     def __init__(self, config: SightingConfig, info: SensorInfo) -> None:
-        self.config = config
-        self._info = info
+        super().__init__(config, info)
         c = config
         self._seen = np.array([int(ObjectClass.from_label(x)) for x in c.seen_classes], np.int8)
         rate_per_s = -np.log1p(-c.report_prob_per_hour) / 3600.0
         self._p_window = float(-np.expm1(-rate_per_s * c.period_s))
         self._mu_log = float(np.log(c.delay_mean_s) - 0.5 * c.delay_log_sigma**2)
         self._sig = np.array([c.sigma_h_m, c.sigma_h_m, c.sigma_v_m])
-
-    @property
-    def info(self) -> SensorInfo:
-        return self._info
-
-    @property
-    def period_s(self) -> float:
-        return self.config.period_s
 
     @property
     def p_report_per_window(self) -> float:
