@@ -20,7 +20,7 @@ from dronewall.world import load_world
 
 DETECTION_FIELDS = (
     "t", "sensor", "kind", "z", "R", "sensor_pos", "rcs_m2", "snr_db", "ident", "protocol",
-    "truth", "t_received",
+    "truth", "t_received", "range_rate", "range_rate_var",
 )  # fmt: skip
 
 
@@ -93,7 +93,7 @@ def track_table(rng: np.random.Generator, t: float, ids: list[int]) -> TrackTabl
 def test_schema_version_recorded_and_tables_created(tmp_path: Path) -> None:
     path = tmp_path / "events.sqlite"
     with EventStore.open(path) as store:
-        assert store.schema_version == SCHEMA_VERSION == 1
+        assert store.schema_version == SCHEMA_VERSION == 2
     con = sqlite3.connect(path)
     try:
         tables = {r[0] for r in con.execute("select name from sqlite_master where type='table'")}
@@ -101,7 +101,34 @@ def test_schema_version_recorded_and_tables_created(tmp_path: Path) -> None:
     finally:
         con.close()
     assert set(S.metadata.tables) <= tables
-    assert version == ("1",)
+    assert version == ("2",)
+
+
+def test_version_1_store_is_migrated_and_keeps_its_detections(tmp_path: Path) -> None:
+    """A store written before range rates existed opens, upgrades, and reads them as NaN."""
+    path = tmp_path / "events.sqlite"
+    batch = DetectionBatch.build(
+        t=np.array([10.0, 11.0]),
+        sensor=0,
+        kind=0,
+        z=np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]),
+        R=np.eye(3),
+        sensor_pos=np.zeros(3),
+    )
+    with EventStore.open(path) as store:
+        run = new_run(store)
+        store.append_detections(run, batch)
+    con = sqlite3.connect(path)
+    with con:  # turn the file back into a version-1 store
+        con.execute("alter table detections drop column range_rate")
+        con.execute("alter table detections drop column range_rate_var")
+        con.execute("update schema_meta set value='1' where key='schema_version'")
+    con.close()
+    with EventStore.open(path) as store:
+        assert store.schema_version == 2
+        back = store.detections(run)
+    np.testing.assert_array_equal(back.z, batch.z)
+    assert np.isnan(back.range_rate).all() and np.isnan(back.range_rate_var).all()
 
 
 def test_mismatching_schema_version_is_refused(tmp_path: Path) -> None:
@@ -109,16 +136,16 @@ def test_mismatching_schema_version_is_refused(tmp_path: Path) -> None:
     EventStore.open(path).close()
     con = sqlite3.connect(path)
     with con:
-        con.execute("update schema_meta set value='2' where key='schema_version'")
+        con.execute("update schema_meta set value='3' where key='schema_version'")
     con.close()
     with pytest.raises(StoreError) as info:
         EventStore.open(path)
     err = info.value
     assert err.source == str(path)
-    assert (err.expected, err.actual) == ("1", "2")
+    assert (err.expected, err.actual) == ("2", "3")
     assert str(path) in str(err)
-    assert "expected 1" in str(err)
-    assert "got 2" in str(err)
+    assert "expected 2" in str(err)
+    assert "got 3" in str(err)
 
 
 def test_missing_store_without_create_names_the_file(tmp_path: Path) -> None:
@@ -226,7 +253,7 @@ def test_detections_round_trip_exactly(
     batch = DetectionBatch(
         t=data.draw(hnp.arrays(np.float64, (m,), elements=finite)),
         sensor=data.draw(hnp.arrays(np.int32, (m,), elements=st.integers(0, 2**31 - 1))),
-        kind=data.draw(hnp.arrays(np.int8, (m,), elements=st.sampled_from([0, 1, 2]))),
+        kind=data.draw(hnp.arrays(np.int8, (m,), elements=st.sampled_from([0, 1, 2, 3]))),
         z=data.draw(hnp.arrays(np.float64, (m, 3), elements=floats)),
         R=r,
         sensor_pos=data.draw(hnp.arrays(np.float64, (m, 3), elements=floats)),
@@ -236,6 +263,8 @@ def test_detections_round_trip_exactly(
         protocol=data.draw(hnp.arrays(np.int16, (m,), elements=st.integers(-(2**15), 2**15 - 1))),
         truth=data.draw(hnp.arrays(np.int32, (m,), elements=st.integers(-1, 2**31 - 1))),
         t_received=data.draw(hnp.arrays(np.float64, (m,), elements=floats)),
+        range_rate=data.draw(hnp.arrays(np.float64, (m,), elements=floats)),
+        range_rate_var=data.draw(hnp.arrays(np.float64, (m,), elements=floats)),
     )
     path = tmp_path_factory.mktemp("rt") / "e.sqlite"
     with EventStore.open(path) as store:
@@ -460,7 +489,7 @@ def test_track_updates_bad_input(tmp_path: Path) -> None:
 
 
 def test_measurement_kind_values_are_what_the_store_accepts() -> None:
-    assert {int(k) for k in MeasurementKind} == {0, 1, 2}
+    assert {int(k) for k in MeasurementKind} == {0, 1, 2, 3}
 
 
 # ----------------------------------------------------------------------------- portability, API
@@ -496,7 +525,7 @@ def test_public_api() -> None:
         "EVENT_KINDS", "Event", "EventStore", "MIGRATIONS", "RunInfo", "SCHEMA_VERSION",
         "StoreInputError", "TrackUpdates", "TruthRecord",
     ]  # fmt: skip
-    assert picture.MIGRATIONS == {}
+    assert set(picture.MIGRATIONS) == {1}
     assert issubclass(picture.StoreInputError, StoreError)
     assert issubclass(picture.StoreInputError, ValueError)
 

@@ -21,6 +21,10 @@ field              shape        meaning
 ``protocol``       (M,) int16   RF protocol / emitter code (:class:`RfProtocol`); -1 none
 ``truth``          (M,) int32   simulation truth object index, -1 for clutter or unknown.
                                 For evaluation only: no tracking or assessment code may read it.
+``t_received``     (M,)         time the detection reached the system, s (``>= t`` when late)
+``range_rate``     (M,)         ``POLAR`` only: measured range rate, m/s (positive opening);
+                                NaN when not measured
+``range_rate_var`` (M,)         its noise variance, m²/s²; NaN when not measured
 =================  ===========  ============================================================
 
 ``z`` by kind:
@@ -29,6 +33,10 @@ field              shape        meaning
 * ``BEARING``: ``(azimuth, elevation, nan)`` radians from ``sensor_pos``; azimuth clockwise from
   north, elevation above the local horizontal; ``R[:2, :2]`` used, ``R[2, 2]`` is 0. An elevation of
   NaN means azimuth only.
+* ``POLAR``: ``(range, azimuth, elevation)`` of a radar plot from ``sensor_pos``: slant range in
+  metres, angles as for ``BEARING``; ``R`` the full 3x3 covariance in (m, rad, rad). An elevation of
+  NaN means a 2D radar: the range is then taken as the horizontal range and the altitude is not
+  observed. An optional range rate comes in its own columns, its noise independent of ``z``'s.
 * ``SIGHTING``: a person's report: ``(east, north, up)`` of the reported position with a large
   ``R``; ``t`` is the time the event was *seen*, :attr:`DetectionBatch.t_received` the time the
   report reached the system.
@@ -57,6 +65,7 @@ class MeasurementKind(IntEnum):
     POSITION = 0
     BEARING = 1
     SIGHTING = 2
+    POLAR = 3
 
 
 class RfProtocol(IntEnum):
@@ -86,6 +95,8 @@ class DetectionBatch:
     protocol: I16
     truth: I32
     t_received: F64
+    range_rate: F64
+    range_rate_var: F64
 
     def __post_init__(self) -> None:
         m = self.t.shape[0]
@@ -102,6 +113,8 @@ class DetectionBatch:
             "protocol": (m,),
             "truth": (m,),
             "t_received": (m,),
+            "range_rate": (m,),
+            "range_rate_var": (m,),
         }
         for name, shape in expected.items():
             actual = getattr(self, name).shape
@@ -127,6 +140,8 @@ class DetectionBatch:
         protocol: I16 | None = None,
         truth: I32 | None = None,
         t_received: F64 | None = None,
+        range_rate: F64 | None = None,
+        range_rate_var: F64 | None = None,
     ) -> DetectionBatch:
         """Make a batch, broadcasting scalars and filling optional columns with their null value."""
         t = np.asarray(t, dtype=np.float64).reshape(-1)
@@ -154,6 +169,8 @@ class DetectionBatch:
             t_received=col(t if t_received is None else t_received, np.float64, np.nan).astype(
                 np.float64
             ),
+            range_rate=col(range_rate, np.float64, np.nan).astype(np.float64),
+            range_rate_var=col(range_rate_var, np.float64, np.nan).astype(np.float64),
         )
 
     @classmethod

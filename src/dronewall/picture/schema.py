@@ -44,7 +44,7 @@ Versioning
 ----------
 :data:`SCHEMA_VERSION` is written to ``schema_meta`` when a store is created. A store of another
 version is refused unless :data:`MIGRATIONS` holds a step for every version from the found one to
-the current one. There are none yet: version 1 is the first.
+the current one. Version 2 added the detections' ``range_rate`` and ``range_rate_var``.
 """
 
 from __future__ import annotations
@@ -53,15 +53,23 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Version of the schema this code writes and reads."""
 
 Migration = Callable[[sa.Connection], None]
-MIGRATIONS: dict[int, Migration] = {}
+
+
+def _v1_to_v2(conn: sa.Connection) -> None:
+    """Add the range-rate columns of ``POLAR`` detections (NULL, read as NaN, in old rows)."""
+    for name in ("range_rate", "range_rate_var"):
+        conn.execute(sa.text(f"ALTER TABLE detections ADD COLUMN {name} DOUBLE PRECISION"))
+
+
+MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2}
 """``MIGRATIONS[v]`` upgrades a store in place from version ``v`` to ``v + 1``, inside the
-transaction that then records ``v + 1`` in ``schema_meta``. Empty: there is only version 1. When
-the schema changes, bump :data:`SCHEMA_VERSION`, change the tables below and add the step here
-(with a test that opens a store of the old version)."""
+transaction that then records ``v + 1`` in ``schema_meta``. When the schema changes, bump
+:data:`SCHEMA_VERSION`, change the tables below and add the step here (with a test that opens a
+store of the old version)."""
 
 RUN_STATUSES = ("running", "finished", "failed")
 
@@ -196,6 +204,8 @@ DETECTION_FLOATS = (
     "sensor_u",
     "rcs_m2",
     "snr_db",
+    "range_rate",
+    "range_rate_var",
 )
 detections = sa.Table(
     "detections",

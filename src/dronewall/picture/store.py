@@ -806,6 +806,8 @@ class EventStore:
         sp = _floats("batch.sensor_pos", batch.sensor_pos, (m, 3))
         rcs = _floats("batch.rcs_m2", batch.rcs_m2, (m,))
         snr = _floats("batch.snr_db", batch.snr_db, (m,))
+        rr = _floats("batch.range_rate", batch.range_rate, (m,))
+        rr_var = _floats("batch.range_rate_var", batch.range_rate_var, (m,))
         sensor = _ints("batch.sensor", batch.sensor, m, 0, _I32[1])
         kind = _ints("batch.kind", batch.kind, m, min(MeasurementKind), max(MeasurementKind))
         ident = _ints("batch.ident", batch.ident, m, *_I64)
@@ -834,6 +836,8 @@ class EventStore:
             *(sp[:, j].tolist() for j in range(3)),
             rcs.tolist(),
             snr.tolist(),
+            rr.tolist(),
+            rr_var.tolist(),
             ident.tolist(),
             protocol.tolist(),
             truth.tolist(),
@@ -1090,6 +1094,8 @@ class EventStore:
             protocol=np.array(cols["protocol"], dtype=np.int16),
             truth=np.array(cols["truth"], dtype=np.int32),
             t_received=_f64(cols["t_received"]),
+            range_rate=_f64(cols["range_rate"]),
+            range_rate_var=_f64(cols["range_rate_var"]),
         )
 
     def truth(
