@@ -132,3 +132,24 @@ def test_gospa_counts_only_detectable_truth_and_groups() -> None:
     ev2.observe_detections(_radar(T0 + 1, [0]))
     ev2.observe_tick(T0 + 12, _tracks(T0 + 12, [], []), pos, alive)
     assert ev2.gospa_mean()["total"] == 0.0
+
+
+def test_siap_scores_the_same_detectable_truth_and_counts_a_number_change() -> None:
+    ev = _evaluator()
+    pos = np.array([[5000.0, 0.0, 100.0], [0.0, 30_000.0, 9000.0], [3000.0, 3000.0, 50.0]])
+    alive = np.ones(3, bool)
+    for k in range(4):
+        t = T0 + 1 + k
+        ev.observe_detections(_radar(t, [0, 1]))
+        # the quad is held 30 m off by track 0, then by track 5 from the third tick on (a
+        # track-number change); the airliner is missed; one false track far away
+        tracks = _tracks(t, [0, -1], [pos[0] + [30.0, 0.0, 0.0], [-9000.0, 0.0, 0.0]])
+        if k >= 2:
+            tracks.track_id[0] = 5
+        ev.observe_tick(t, tracks, pos, alive)
+    s = ev.siap()
+    assert s["completeness"] == pytest.approx(0.5)  # the quad held, the airliner missed
+    assert s["spuriousness"] == pytest.approx(0.5)  # one of two tracks is false
+    assert s["ambiguity"] == pytest.approx(1.0)
+    assert s["positional_accuracy_m"] == pytest.approx(30.0)
+    assert s["track_number_changes"] == 1

@@ -522,6 +522,7 @@ def _summary(
         "tracks_confirmed": len(ledger.confirmed),
         "gospa_mean": evaluator.gospa_mean(),
         "gospa_by_allegiance": evaluator.gospa_by_allegiance(),
+        "siap": evaluator.siap(),
         "threats": evaluator.threats(),
         "alerts_true": evaluator.alerts_true,
         "alerts_false": evaluator.alerts_false,
