@@ -10,10 +10,14 @@ from hypothesis.extra.numpy import arrays
 
 from dronewall.tracking.kalman import (
     H_POSITION,
+    cho_solve3,
     cholesky3,
+    cross_covariance_update,
     innovation,
     kalman_predict,
     kalman_update,
+    linearised_update,
+    mahalanobis3,
     mahalanobis_pairs,
     mahalanobis_pairwise,
 )
@@ -183,3 +187,80 @@ def test_pairwise_non_pd_pair_is_nan_without_warning() -> None:
     assert np.isfinite(d2[0, 0])
     assert np.isnan(d2[0, 1])
     np.testing.assert_allclose(d2[0, 0], 3.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# general linearised updates
+
+
+@settings(max_examples=25, deadline=None)
+@given(batch=track_batches())
+def test_linearised_update_with_position_jacobian_equals_kalman_update(
+    batch: tuple[np.ndarray, ...],
+) -> None:
+    x, P, z, R, _ = batch
+    n = x.shape[0]
+    H = np.broadcast_to(H_POSITION, (n, 3, 6))
+    xl, Pl = linearised_update(x, P, z - x[:, :3], H, R)
+    xk, Pk = kalman_update(x, P, z, R)
+    np.testing.assert_allclose(xl, xk, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(Pl, Pk, rtol=1e-9, atol=1e-9 * np.abs(P).max())
+    _assert_spd(Pl)
+
+
+@settings(max_examples=25, deadline=None)
+@given(batch=track_batches(), raw=arrays(np.float64, (6, 3, 6), elements=st.floats(-2, 2)))
+def test_linearised_and_cross_covariance_updates_match_textbook(
+    batch: tuple[np.ndarray, ...], raw: np.ndarray
+) -> None:
+    x, P, z, R, _ = batch
+    n = x.shape[0]
+    H = raw[:n]
+    nu = z * 1e-3
+    xl, Pl = linearised_update(x, P, nu, H, R)
+    S = H @ P @ np.swapaxes(H, 1, 2) + R
+    xc, Pc = cross_covariance_update(x, P, nu, P @ np.swapaxes(H, 1, 2), S)
+    for i in range(n):
+        Ki = P[i] @ H[i].T @ np.linalg.inv(S[i])  # reference only: the kernels never invert
+        x_ref = x[i] + Ki @ nu[i]
+        P_ref = P[i] - Ki @ S[i] @ Ki.T
+        scale = np.abs(P[i]).max()
+        for xo, Po in ((xl[i], Pl[i]), (xc[i], Pc[i])):
+            np.testing.assert_allclose(xo, x_ref, rtol=1e-6, atol=1e-6 * (1 + np.abs(x_ref).max()))
+            np.testing.assert_allclose(Po, P_ref, rtol=1e-6, atol=1e-7 * scale)
+    assert np.all(np.linalg.eigvalsh(Pl) > -1e-9 * np.abs(P).max())
+
+
+def test_linearised_update_rejects_non_pd() -> None:
+    with pytest.raises(np.linalg.LinAlgError):
+        linearised_update(
+            np.zeros((1, 6)),
+            np.zeros((1, 6, 6)),
+            np.zeros((1, 3)),
+            np.zeros((1, 3, 6)),
+            np.zeros((1, 3, 3)),
+        )
+    with pytest.raises(np.linalg.LinAlgError):
+        cross_covariance_update(
+            np.zeros((1, 6)),
+            np.eye(6)[None],
+            np.zeros((1, 3)),
+            np.zeros((1, 6, 3)),
+            -np.eye(3)[None],
+        )
+
+
+@settings(max_examples=20, deadline=None)
+@given(a=track_batches(), b=arrays(np.float64, (6, 3, 2), elements=st.floats(-1e3, 1e3)))
+def test_mahalanobis3_and_cho_solve3_match_numpy(a: tuple[np.ndarray, ...], b: np.ndarray) -> None:
+    _, _, z, R, _ = a
+    n = z.shape[0]
+    d2, logdet = mahalanobis3(z, R)
+    X = cho_solve3(cholesky3(R), b[:n])
+    for i in range(n):
+        np.testing.assert_allclose(d2[i], z[i] @ np.linalg.solve(R[i], z[i]), rtol=1e-7)
+        np.testing.assert_allclose(logdet[i], np.linalg.slogdet(R[i])[1], rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(R[i] @ X[i], b[i], rtol=1e-6, atol=1e-6 * np.abs(b).max())
+    d2, logdet = mahalanobis3(np.ones((1, 3)), np.diag([1.0, -1.0, 1.0])[None])
+    assert np.isnan(d2[0])
+    assert np.isnan(logdet[0])

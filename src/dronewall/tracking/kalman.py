@@ -26,6 +26,11 @@ Gating distance and the Gaussian negative log-likelihood's data term::
 
     d² = νᵀ S⁻¹ ν = ‖L⁻¹ ν‖²      ln det S = 2 Σ ln L_kk
 
+Measurement models other than ``H = [I3 0]`` (polar, bearing, missing components) are linearised
+in :mod:`dronewall.tracking.measurement`; their updates are :func:`linearised_update` (the same
+Joseph-form update with a per-row Jacobian ``H (K, 3, n)`` and a given innovation) and
+:func:`cross_covariance_update` (``x + C S⁻¹ ν``, ``P − C S⁻¹ Cᵀ`` from a cross-covariance ``C``).
+
 For 3x3 ``S`` the Cholesky factor and the triangular solves are written out element by element, so a
 million track-detection pairs cost a handful of vectorised array operations and no Python loop and
 no LAPACK call per pair. A pair whose ``S`` is not positive definite gets ``d² = NaN``, which fails
@@ -113,6 +118,15 @@ def _solve_upper3_transposed(L: F64, y: F64) -> F64:
     x1 = (y[:, 1] - L[:, 2, 1, None] * x2) / L[:, 1, 1, None]
     x0 = (y[:, 0] - L[:, 1, 0, None] * x1 - L[:, 2, 0, None] * x2) / L[:, 0, 0, None]
     return np.stack([x0, x1, x2], axis=1)
+
+
+def cho_solve3(L: F64, b: F64) -> F64:
+    """Solve ``L Lᵀ x = b`` for factors ``L (N, 3, 3)`` of :func:`cholesky3` and ``b (N, 3, k)``.
+
+    Two closed-form triangular solves; NaN rows where ``L`` marks a matrix that is not PD.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _solve_upper3_transposed(L, _solve_lower3(L, b))
 
 
 def _symmetrise(P: F64) -> F64:
@@ -355,3 +369,158 @@ def mahalanobis_pairwise(
             elem(Pb, Rs, 2, 2),
         )
     return d2, logdet
+
+
+# ---------------------------------------------------------------------------------------------
+# general linearised (EKF) updates with a 3-component measurement, row by row
+
+
+def mahalanobis3(nu: F64, S: F64) -> tuple[F64, F64]:
+    """Squared Mahalanobis distances and log-determinants of 3-component innovations.
+
+    Parameters
+    ----------
+    nu : (K, 3) float
+        Innovations.
+    S : (K, 3, 3) float
+        Their covariances (the off-diagonal entries are symmetrised before use).
+
+    Returns
+    -------
+    d2 : (K,) float
+        ``νᵀ S⁻¹ ν = ‖L⁻¹ ν‖²``; NaN where ``S`` is not positive definite.
+    logdet : (K,) float
+        ``ln det S = 2 Σ ln L_kk``; NaN where ``S`` is not positive definite.
+    """
+    nu = np.asarray(nu, dtype=np.float64)
+    S = np.asarray(S, dtype=np.float64)
+    return _pair_terms(
+        nu[:, 0],
+        nu[:, 1],
+        nu[:, 2],
+        S[:, 0, 0],
+        0.5 * (S[:, 0, 1] + S[:, 1, 0]),
+        0.5 * (S[:, 0, 2] + S[:, 2, 0]),
+        S[:, 1, 1],
+        0.5 * (S[:, 1, 2] + S[:, 2, 1]),
+        S[:, 2, 2],
+    )
+
+
+def _pd_cholesky3(S: F64) -> F64:
+    """:func:`cholesky3`, raising ``LinAlgError`` if any ``S`` is not positive definite."""
+    L = cholesky3(S)
+    if not np.all(np.isfinite(np.diagonal(L, axis1=-2, axis2=-1))):
+        raise np.linalg.LinAlgError("innovation covariance is not positive definite")
+    return L
+
+
+def linearised_update(x: F64, P: F64, nu: F64, H: F64, R: F64) -> tuple[F64, F64]:
+    """Extended Kalman update with a given innovation and Jacobian, Joseph form, row by row.
+
+    The measurement function has been linearised by the caller (for instance
+    :func:`dronewall.tracking.measurement.pair_statistics`)::
+
+        S = H P⁻ Hᵀ + R = L Lᵀ          (3x3, closed-form Cholesky)
+        Kᵀ = L⁻ᵀ (L⁻¹ H P⁻)             gain, two triangular solves, no inverse
+        x⁺ = x⁻ + K ν
+        P⁺ = (I − K H) P⁻ (I − K H)ᵀ + K R Kᵀ
+
+    With ``ν = z − H x⁻``, ``H = [I3 0]`` this is :func:`kalman_update`. A component ``i`` that is
+    not measured is passed as ``ν_i = 0``, row ``i`` of ``H`` zero, and row and column ``i`` of
+    ``R`` zero with ``R_ii = 1`` (see :func:`dronewall.tracking.measurement.masked_noise`): then
+    ``S`` has an uncoupled unit entry there, gain column ``i`` is exactly zero, and the update
+    equals the reduced-dimension update on the measured components.
+
+    Parameters
+    ----------
+    x : (K, n) float
+        Predicted states.
+    P : (K, n, n) float
+        Predicted covariances.
+    nu : (K, 3) float
+        Innovations ``z − h(x⁻)`` (angles already wrapped).
+    H : (K, 3, n) float
+        Jacobians ``∂h/∂x`` at ``x⁻``.
+    R : (K, 3, 3) float
+        Measurement noise covariances.
+
+    Returns
+    -------
+    x : (K, n) float
+        Updated states.
+    P : (K, n, n) float
+        Updated covariances, symmetric.
+
+    Raises
+    ------
+    numpy.linalg.LinAlgError
+        If an innovation covariance ``S`` is not positive definite (gate first: such pairs have
+        ``d² = NaN``).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    P = np.asarray(P, dtype=np.float64)
+    nu = np.asarray(nu, dtype=np.float64)
+    H = np.asarray(H, dtype=np.float64)
+    R = np.asarray(R, dtype=np.float64)
+    HP = H @ P  # (K, 3, n)
+    S = _symmetrise(HP @ np.swapaxes(H, -1, -2) + R)  # S = H P⁻ Hᵀ + R
+    L = _pd_cholesky3(S)
+    KT = _solve_upper3_transposed(L, _solve_lower3(L, HP))  # Kᵀ = S⁻¹ H P⁻
+    K = np.swapaxes(KT, -1, -2)  # (K, n, 3)
+    x_post = x + np.einsum("kij,kj->ki", K, nu)  # x⁺ = x⁻ + K ν
+    A = np.eye(x.shape[1]) - K @ H  # I − K H
+    P_post = A @ P @ np.swapaxes(A, -1, -2) + K @ R @ KT  # Joseph form
+    return x_post, _symmetrise(P_post)
+
+
+def cross_covariance_update(x: F64, P: F64, nu: F64, C: F64, S: F64) -> tuple[F64, F64]:
+    """Linear-MMSE update from a state-measurement cross-covariance, row by row.
+
+    For a measurement ``z`` with innovation ``ν`` (covariance ``S``) and cross-covariance
+    ``C = cov(x, z) (n x 3)``::
+
+        S = L Lᵀ,   Y = L⁻¹ Cᵀ,   η = L⁻¹ ν
+        x⁺ = x + C S⁻¹ ν = x + Yᵀ η
+        P⁺ = P − C S⁻¹ Cᵀ = P − Yᵀ Y      (symmetrised)
+
+    This is the update of Bar-Shalom's one-step out-of-sequence algorithm, where ``C`` couples
+    the current state with a measurement retrodicted to an earlier time; with ``C = P Hᵀ`` and
+    ``S = H P Hᵀ + R`` it equals :func:`linearised_update` (not in Joseph form: ``P⁺`` is as
+    well conditioned as the subtraction allows). Unmeasured components are passed as in
+    :func:`linearised_update`: ``ν_i = 0``, column ``i`` of ``C`` zero, ``S`` with an uncoupled
+    unit entry.
+
+    Parameters
+    ----------
+    x : (K, n) float
+        States.
+    P : (K, n, n) float
+        Covariances.
+    nu : (K, 3) float
+        Innovations.
+    C : (K, n, 3) float
+        Cross-covariances ``cov(x, z)``.
+    S : (K, 3, 3) float
+        Innovation covariances.
+
+    Returns
+    -------
+    x : (K, n) float
+    P : (K, n, n) float
+
+    Raises
+    ------
+    numpy.linalg.LinAlgError
+        If an ``S`` is not positive definite.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    P = np.asarray(P, dtype=np.float64)
+    nu = np.asarray(nu, dtype=np.float64)
+    C = np.asarray(C, dtype=np.float64)
+    L = _pd_cholesky3(_symmetrise(np.asarray(S, dtype=np.float64)))
+    Y = _solve_lower3(L, np.swapaxes(C, -1, -2))  # (K, 3, n)
+    eta = _solve_lower3(L, nu[:, :, None])[:, :, 0]  # (K, 3)
+    x_post = x + np.einsum("kji,kj->ki", Y, eta)  # x + C S⁻¹ ν
+    P_post = P - np.swapaxes(Y, -1, -2) @ Y  # P − C S⁻¹ Cᵀ
+    return x_post, _symmetrise(P_post)
