@@ -21,6 +21,7 @@ ALLOWED: dict[str, set[str]] = {
     "sensors": {"core", "geo", "world"},
     "sim": {"core", "geo", "world", "sensors"},
     "tracking": {"core", "geo"},
+    "formats": {"core", "geo"},
     "metrics": {"core"},
     "assess": {"core", "geo", "world"},
     "respond": {"core", "geo", "world", "assess"},
@@ -38,6 +39,7 @@ ALLOWED: dict[str, set[str]] = {
         "respond",
         "picture",
         "report",
+        "formats",
     },
 }
 NUMERIC_CORE = {"core", "geo", "sensors", "sim", "tracking", "metrics", "assess", "respond"}

@@ -1,20 +1,28 @@
-"""The ``dronewall`` command line: list scenarios, run one, run the demo, rebuild a report.
+"""The ``dronewall`` command line: list scenarios, run one, run the demo, rebuild a report, track a
+detection file.
 
-Exit codes: 0 success, 2 bad input (a malformed scenario file, an unknown scenario name, a bad run
-folder: the message names the file, line and field), 1 any other failure.
+Exit codes: 0 success, 2 bad input (a malformed scenario or tracker configuration file, an unknown
+scenario name, a bad run folder, a missing or unreadable detection file: the message names the
+file, line and field), 1 any other failure. Bad *lines* of a detection file do not fail
+``dronewall track``: they are reported on stderr and skipped.
 """
 
 from __future__ import annotations
 
+import math
 import sys
+import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from dronewall.core.errors import DronewallError
+
+if TYPE_CHECKING:
+    from dronewall.core.measurements import DetectionBatch
 
 app = typer.Typer(
     name="dronewall",
@@ -90,6 +98,152 @@ def report(
     except DronewallError as exc:
         raise _fail(exc) from exc
     console.print(f"report: [link=file://{path.resolve()}]{path}[/]")
+
+
+@app.command()
+def track(
+    input_path: Annotated[
+        Path,
+        typer.Option(
+            "--input",
+            "-i",
+            help="Detection file, JSON Lines (docs/formats/detections.md); .gz is decompressed.",
+        ),
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", "-o", help="Track file to write, JSON Lines (replaced atomically)."
+        ),
+    ],
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="Tracker configuration file (YAML)."),
+    ] = None,
+    frame_period: Annotated[
+        float,
+        typer.Option(
+            "--frame-period",
+            help="Frame length, s: detections are grouped into frames [k P, (k+1) P) of time, "
+            "each closed at its end, where the tracks are written.",
+        ),
+    ] = 1.0,
+    all_tracks: Annotated[
+        bool,
+        typer.Option("--all-tracks", help="Write tentative tracks too, not only confirmed ones."),
+    ] = False,
+) -> None:
+    """Track a detection file: read it streaming, run the tracker frame by frame, write tracks.
+
+    A detection read after its frame was closed (late) goes into the frame being filled. Bad lines
+    are skipped and reported on stderr; the exit code is still 0.
+    """
+    from dronewall.core.errors import ConfigError, InputError
+    from dronewall.formats import (
+        DetectionReader,
+        atomic_text_file,
+        iter_frames,
+        write_track_header,
+        write_tracks,
+    )
+    from dronewall.tracking import MultiSensorTracker, TrackerConfig
+    from dronewall.tracking.schema import load_tracker_config
+
+    if not (math.isfinite(frame_period) and frame_period > 0.0):
+        raise _fail(
+            InputError(
+                "the frame period must be finite and positive",
+                field="--frame-period",
+                expected="> 0 s",
+                actual=repr(frame_period),
+            )
+        )
+    try:
+        tracker_config = TrackerConfig() if config is None else load_tracker_config(config)
+    except ConfigError as exc:
+        raise _fail(exc) from exc
+    if not input_path.is_file():
+        what = "not a file" if input_path.exists() else "file not found"
+        raise _fail(InputError(what, source=str(input_path)))
+
+    started = time.perf_counter()
+    reader = DetectionReader(input_path, max_errors=_MAX_REPORTED_ERRORS)
+    tracker = MultiSensorTracker(tracker_config)
+    frames = scans = track_lines = 0
+    confirmed: set[int] = set()
+    try:
+        with atomic_text_file(output) as fp:
+            frame_name = "local"
+            for frame in iter_frames(reader, frame_period):
+                if not len(frame.batch) and not len(tracker):
+                    continue  # a gap with nothing to coast
+                local = reader.frame
+                assert local is not None  # known once a detection was read
+                if frames == 0:
+                    names = [n for n, f in reader.frames.items() if f == local]
+                    frame_name = names[0] if names else "local"
+                    write_track_header(fp, local, frame_name=frame_name)
+                tracker.step(frame.batch, t=frame.t_end)
+                frames += 1
+                scans += _scans(frame.batch)
+                table = tracker.snapshot(frame.t_end)
+                confirmed.update(table.track_id[table.confirmed].tolist())
+                if not all_tracks:
+                    table = table.select(table.confirmed)
+                track_lines += write_tracks(
+                    fp, table, local, frame_name=frame_name, sensor_ids=reader.sensor_ids
+                )
+    except InputError as exc:
+        raise _fail(exc) from exc
+    elapsed = time.perf_counter() - started
+
+    if reader.bad_lines:
+        shown = reader.errors[:_SHOWN_ERRORS]
+        err_console.print(
+            f"[bold yellow]warning:[/] {reader.bad_lines:,} bad line(s) of {input_path} skipped"
+            + (f"; the first {len(shown)}:" if reader.bad_lines > len(shown) else ":"),
+            highlight=False,
+            soft_wrap=True,
+        )
+        for e in shown:
+            err_console.print(f"  line {e.line}: {e.reason}", highlight=False, soft_wrap=True)
+    table_out = Table(title=f"dronewall track: {input_path}")
+    table_out.add_column("metric", style="bold")
+    table_out.add_column("value", justify="right")
+
+    def rate(n: int) -> str:
+        return f"{n / elapsed:,.0f}" if elapsed > 0 else "-"
+
+    for k, v in (
+        ("lines read", f"{reader.lines:,}"),
+        ("detections", f"{reader.detections:,}"),
+        ("bad lines", f"{reader.bad_lines:,}"),
+        ("sensors", f"{len(reader.sensor_ids)}"),
+        ("frames", f"{frames:,} ({frame_period:g} s)"),
+        ("tracks confirmed", f"{len(confirmed):,}"),
+        ("track lines written", f"{track_lines:,}"),
+        ("elapsed", f"{elapsed:.2f} s"),
+        ("scans/s", rate(scans)),
+        ("frames/s", rate(frames)),
+    ):
+        table_out.add_row(k, v)
+    console.print(table_out)
+    console.print(f"tracks: {output.resolve()}")
+
+
+_MAX_REPORTED_ERRORS = 1000
+_SHOWN_ERRORS = 5
+
+
+def _scans(batch: DetectionBatch) -> int:
+    """Distinct ``(sensor, t)`` pairs of a batch: the tracker's scans."""
+    import numpy as np
+
+    if not len(batch):
+        return 0
+    order = np.lexsort((batch.sensor, batch.t))
+    t, s = batch.t[order], batch.sensor[order]
+    return 1 + int(np.count_nonzero((np.diff(t) != 0.0) | (np.diff(s) != 0)))
 
 
 def _fmt_s(v: Any) -> str:
