@@ -258,7 +258,8 @@ def test_snapshot_predicts_without_changing_state() -> None:
 
     x_peek, x_plain = run(True), run(False)
     np.testing.assert_array_equal(x_peek, x_plain)
-    tracker = MultiSensorTracker(TrackerConfig())
+    # With one NCV mode the prediction is exactly constant velocity.
+    tracker = MultiSensorTracker(TrackerConfig(motion_model="ncv"))
     for k in range(6):
         tracker.step(_batch(T0 + k, [[20.0 * k, -10.0 * k, 60.0]]), t=T0 + k)
     now, later = tracker.snapshot(T0 + 5), tracker.snapshot(T0 + 7)
@@ -266,6 +267,16 @@ def test_snapshot_predicts_without_changing_state() -> None:
     np.testing.assert_allclose(now.x[0, 3:5], [20.0, -10.0], atol=3.0)
     assert np.all(np.linalg.eigvalsh(later.P) > 0)
     assert np.trace(later.P[0]) > np.trace(now.P[0])
+    # The IMM's hover mode holds part of the probability: it predicts a shorter way ahead along
+    # the same direction, never a longer one.
+    imm = MultiSensorTracker(TrackerConfig())
+    for k in range(6):
+        imm.step(_batch(T0 + k, [[20.0 * k, -10.0 * k, 60.0]]), t=T0 + k)
+    a, b = imm.snapshot(T0 + 5), imm.snapshot(T0 + 7)
+    step = b.x[0, :2] - a.x[0, :2]
+    cv = 2.0 * a.x[0, 3:5]
+    assert 0.5 * np.linalg.norm(cv) < np.linalg.norm(step) <= np.linalg.norm(cv) + 1e-9
+    assert np.dot(step, cv) / (np.linalg.norm(step) * np.linalg.norm(cv)) > 0.99
 
 
 def test_detection_order_within_a_frame_does_not_matter() -> None:

@@ -4,10 +4,11 @@ Data layout
 -----------
 Row ``i`` of every array is track ``i``; rows are kept in creation order (so ``track_id`` ascends),
 new tracks are appended by concatenation and deleted ones removed by compaction. Each track's
-``x (6,)``/``P (6, 6)`` (``(e, n, u, ve, vn, vu)``, m and m/s, local ENU) refer to its own time
-``t_update`` (the time of its last detection); predictions to a scan or snapshot time are
-computed on demand and never stored, which is exact for the NCV model (see
-:mod:`dronewall.tracking.models`).
+state refers to its own time ``t_update`` (the time of its last detection): the ``r``
+mode-conditioned estimates ``xm (r, 6)``/``Pm (r, 6, 6)`` of the interacting multiple model with
+their probabilities ``mu (r,)``, and their moment-matched combination ``x (6,)``/``P (6, 6)``
+(``(e, n, u, ve, vn, vu)``, m and m/s, local ENU). With a single mode (the NCV tracker) ``r = 1``.
+Predictions to a scan or snapshot time are computed on demand and never stored.
 
 ================  ============  =========================================================
 field             shape         meaning
@@ -29,6 +30,11 @@ field             shape         meaning
 ``sensors``       (N,) int64    bit mask ``1 << sensor`` of the sensors that updated it
 ``truth``         (N,) int32    majority-vote truth candidate (evaluation only)
 ``truth_votes``   (N,) int32    Boyer-Moore vote counter of ``truth``
+``llr``           (N,)          track score: log-likelihood ratio, target vs false alarm
+``llr_max``       (N,)          the largest score the track reached
+``frame_sensors`` (N,) int64    bit mask of the sensors that updated it in the open frame
+``dup_of``        (N,) int64    ``track_id`` of an older track it duplicates, -1 none
+``dup_frames``    (N,) int32    consecutive frames it has looked like that duplicate
 ================  ============  =========================================================
 """
 
@@ -50,6 +56,9 @@ class TrackBank:
     status: I8
     x: F64
     P: F64
+    mu: F64
+    xm: F64
+    Pm: F64
     t_first: F64
     t_update: F64
     hits: I32
@@ -63,18 +72,26 @@ class TrackBank:
     sensors: I64
     truth: I32
     truth_votes: I32
+    llr: F64
+    llr_max: F64
+    frame_sensors: I64
+    dup_of: I64
+    dup_frames: I32
 
     def __len__(self) -> int:
         return int(self.track_id.shape[0])
 
     @classmethod
-    def empty(cls) -> TrackBank:
-        """A bank with no tracks."""
+    def empty(cls, n_modes: int = 1) -> TrackBank:
+        """A bank with no tracks, for an ``n_modes``-mode filter."""
         return cls(
             track_id=np.empty(0, np.int64),
             status=np.empty(0, np.int8),
             x=np.empty((0, 6)),
             P=np.empty((0, 6, 6)),
+            mu=np.empty((0, n_modes)),
+            xm=np.empty((0, n_modes, 6)),
+            Pm=np.empty((0, n_modes, 6, 6)),
             t_first=np.empty(0),
             t_update=np.empty(0),
             hits=np.empty(0, np.int32),
@@ -88,6 +105,11 @@ class TrackBank:
             sensors=np.empty(0, np.int64),
             truth=np.empty(0, np.int32),
             truth_votes=np.empty(0, np.int32),
+            llr=np.empty(0),
+            llr_max=np.empty(0),
+            frame_sensors=np.empty(0, np.int64),
+            dup_of=np.empty(0, np.int64),
+            dup_frames=np.empty(0, np.int32),
         )
 
     def select(self, index: NDArray[np.bool_] | NDArray[np.intp]) -> TrackBank:

@@ -1,65 +1,101 @@
-"""The multi-sensor multi-target tracker: GNN association, Kalman NCV filtering, M-of-N logic.
+"""The multi-sensor multi-target tracker: IMM filtering, GNN or JPDA association, track management.
 
 Data layout
 -----------
 Input is a :class:`~dronewall.core.measurements.DetectionBatch` per call of
 :meth:`MultiSensorTracker.step`; output is a :class:`~dronewall.core.tracks.TrackTable` from
-:meth:`MultiSensorTracker.snapshot`. Live tracks are kept in a struct-of-arrays
-:class:`~dronewall.tracking.bank.TrackBank`, each at the time of its last detection.
+:meth:`MultiSensorTracker.snapshot` and, for objects seen by one passive sensor only, a
+:class:`~dronewall.tracking.bearing_only.BearingTrackTable` from
+:meth:`MultiSensorTracker.bearing_tracks`. Live tracks are kept in a struct-of-arrays
+:class:`~dronewall.tracking.bank.TrackBank`, each at the time of its last detection, with its
+``r`` mode-conditioned IMM estimates.
+
+Measurements
+------------
+Every kind enters through the measurement models of :mod:`dronewall.tracking.measurement`
+(extended Kalman linearisation at the predicted state; a NaN component of ``z`` is "not
+measured"):
+
+* ``POSITION`` (radar plots already converted, ADS-B, Remote ID, EO/IR with a rangefinder; 2-D
+  when ``up`` is NaN);
+* ``POLAR`` (range, azimuth, elevation from the sensor; 2-D radar when elevation is NaN) with an
+  optional range rate, applied as a sequential scalar update;
+* ``BEARING`` (azimuth, optional elevation) from RF direction finders, cameras and microphones:
+  they update existing 3-D tracks; unused bearings of two or more sensors initiate tracks by
+  triangulation at the end of the frame; the rest feed bearing-only tracks;
+* ``SIGHTING`` (a person's report) only when ``use_sightings``: it may update an existing track,
+  usually long after the fact, but never starts one and never counts as a hit.
 
 Processing
 ----------
 One call of :meth:`~MultiSensorTracker.step` is one *frame* (the caller's tick, typically 1 s).
-Inside it the ``POSITION`` rows (other kinds are ignored by this version) are split into *scans*,
-the rows sharing one ``(sensor, t)``, and processed in time order, sensor index breaking ties.
-Per scan, with every kernel batched over tracks and detections:
+Rows are split into *scans*, the rows sharing one ``(sensor, t)``, processed in time order, sensor
+index breaking ties. Per scan, with every kernel batched over tracks and detections:
 
-1. predict the track positions to the scan time (means for all tracks, full covariances only for
-   tracks with a candidate detection);
-2. gate: a Euclidean KD-tree pre-gate, a maximum-speed gate from the track's last position, a
-   cooperative-identity gate (a track with ICAO address ``a`` never takes a detection carrying
-   another address) and the χ² gate on ``d²``;
-3. associate with :class:`~dronewall.tracking.association.GNNAssociator`;
-4. update the assigned tracks (Joseph form) and their attributes: hits, ``ident``, running mean RCS
-   in dBsm, sensor bit mask, majority-vote truth (Boyer-Moore; evaluation only, never read by
-   gating or association);
-5. start a tentative track at each unassigned detection (one-point initiation: position and its
-   covariance from ``z``, ``R``; velocity zero with a large standard deviation).
+1. candidate pairs: a Euclidean KD-tree pre-gate on the detection's position (converted for
+   polar plots, horizontal for 2-D data), an angular pre-gate for bearings, a maximum-speed gate
+   and a cooperative-identity gate (a track with ICAO address ``a`` never takes a detection
+   carrying another address);
+2. the candidate tracks are predicted to the scan time with the IMM (mode mixing with the
+   time-dependent mode transition matrix, per-mode prediction, moment matching) or, when the scan
+   is *older* than the track (an out-of-sequence measurement), retrodicted to it;
+3. the χ² gate on ``d²`` with the measurement's own number of degrees of freedom;
+4. association: GNN (:class:`~dronewall.tracking.association.GNNAssociator`, optimal assignment
+   on likelihood costs) or JPDA (:func:`~dronewall.tracking.jpda.jpda_probabilities`, marginal
+   probabilities per cluster, exact on small clusters, belief propagation on large ones);
+5. update of each mode (Joseph-form EKF) and of the mode probabilities, then the combined
+   estimate; under JPDA, each mode's posterior is the β-weighted mixture of its per-detection
+   posteriors and its prediction (spread of the means included);
+6. one-point initiation of tentative tracks at detections no track took (GNN) or that belong to
+   no track with probability at least ``jpda_initiation_threshold`` (JPDA).
 
+Out-of-sequence measurements
+----------------------------
+A detection older than a track's state (a delayed feed; a sighting reported minutes late) updates
+it with a one-step retrodiction (after Bar-Shalom, Chen & Mallick 2004): per mode, the state is
+predicted back to the measurement time, ``x_d = F(−Δ) x``, ``P_d = F(−Δ) (P + Q(Δ)) F(−Δ)ᵀ``, and
+the current state is updated through the cross-covariance ``C = P F(−Δ)ᵀ Hᵀ``:
+``x ← x + C S⁻¹ ν``, ``P ← P − C S⁻¹ Cᵀ`` with ``S = H P_d Hᵀ + R``. The correlation between the
+current estimation error and the process noise since the measurement is neglected; it is
+non-negative, so the update is conservative (Bar-Shalom's Bl1 subtracts an approximation of it).
+The track keeps its time and mode probabilities. Lags above ``max_oosm_lag_s`` are not used.
+
+Track management
+----------------
 At the end of the call the frame is closed:
 
 * **Hits and misses are counted per frame, not per scan.** A track *hits* in a frame when at least
-  one detection of any sensor updated it, and *misses* otherwise. Counting per scan would charge a
-  track a miss for every asynchronous report of an unrelated object (ADS-B, RF detectors report one
-  object per message) and for every scan of a sensor that cannot see it. The price: a track outside
-  every sensor's coverage misses like one that is not detected; sensor coverage is for a later
-  version.
-* **Confirmation is M-of-N over frames**: a tentative track is confirmed when it hit in at least
-  ``confirm_m`` of its last ``confirm_n`` frames (3 of 5 by default).
+  one detection of any sensor updated it (JPDA: with association probability at least one half),
+  and *misses* otherwise. Counting per scan would charge a track a miss for every asynchronous
+  report of an unrelated object and for every scan of a sensor that cannot see it.
+* **Confirmation**: ``initiator="mofn"``: a tentative track is confirmed when it hit in at least
+  ``confirm_m`` of its last ``confirm_n`` frames (3 of 5). ``initiator="llr"``: the sequential
+  probability ratio test on the track score (Blackman & Popoli 1999, §6.2), the log-likelihood
+  ratio of "target" against "false alarm", ``ΔL = ln(P_D N(ν; 0, S) / λ)`` per detection and
+  ``ln(1 − P_D)`` per missed frame; confirmed at ``llr_confirm`` = ln((1 − β)/α), deleted below
+  ``llr_delete`` = ln(β/(1 − α)).
 * **Deletion.** A tentative track is deleted after ``tentative_max_misses`` consecutive missed
-  frames (2), or as soon as ``M`` of ``N`` has become unreachable within its first ``N`` frames:
-  clutter dies fast. A confirmed track that missed the last frame is ``COASTING``; it is deleted
-  when either
-
-  - its last detection is older than ``min(confirmed_max_coast_s, coast_s_per_hit · hits)``
-    (15 s, and 2 s per detection it has taken) at the frame time, or
-  - its position uncertainty predicted to the frame time, ``sqrt(tr P_pos)``, exceeds
-    ``confirmed_max_position_std`` (250 m).
-
-  The time limit is long enough for sensors with ``P_D`` ≈ 0.5 per 1 s scan (small drones at
-  3-5 km, birds) to ride through their runs of misses instead of being deleted and re-initiated
-  under a new number, while a barely confirmed track (3 hits, perhaps a chain of clutter) still goes
-  after 6 s; the covariance bound removes a coasting track whose gate (which grows with
-  ``P``) has become too wide to be useful, sooner when its state was poor. A track that hit in
-  the frame is never deleted.
-* **Initiation near confirmed tracks** is allowed by default; ``initiate_in_confirmed_gates=False``
-  starts no tentative track from a detection inside a confirmed track's χ² gate (fewer duplicate
-  tracks on flocks, but objects close to a confirmed track are then not tracked separately).
+  frames, or (M-of-N) as soon as ``M`` of ``N`` has become unreachable. A confirmed track that
+  missed the last frame is ``COASTING``; it is deleted when its last detection is older than
+  ``min(confirmed_max_coast_s, coast_s_per_hit · hits)`` or when ``sqrt(tr P_pos)`` predicted to
+  the frame time exceeds ``confirmed_max_position_std``. A track that hit in the frame is never
+  deleted.
+* **Triangulation**: bearings no track took in the frame, from different sensors, whose lines
+  intersect consistently (χ² test) within ``triangulation_window_s``, are paired greedily by
+  increasing χ² and start tentative tracks at the least-squares intersection.
+* **Merging of duplicates**: a younger firm track is a duplicate of an older one in a frame when
+  either both hit from *disjoint* sets of sensors and their states (position and velocity,
+  predicted to the frame time) are statistically equal, or the older hit from a sensor that used
+  to feed the younger, which got nothing, and their positions are statistically equal. After
+  ``merge_frames`` consecutive such frames the younger is merged into the older, whose number is
+  kept. One sensor's scan never holds two detections of one object, so tracks that the same
+  sensor updates in a frame are never merged: drones in formation seen together stay apart.
+* **Track numbers** are never reused; new tracks of a scan are numbered in the order of their
+  detections' positions, so numbering does not depend on the order of rows within a scan.
 
 Time
 ----
-Each track stays at the time of its last detection. A detection older than a track's state is
-treated as if taken at the state's time (no retrodiction). The frame time is the ``t`` passed to
+Each track stays at the time of its last detection. The frame time is the ``t`` passed to
 :meth:`~MultiSensorTracker.step`, else the latest detection time seen; pass ``t`` on ticks without
 detections so that coasting tracks age.
 """
@@ -68,95 +104,164 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.spatial import cKDTree
 
 from dronewall.core.errors import ConfigError
 from dronewall.core.measurements import DetectionBatch, MeasurementKind
 from dronewall.core.tracks import TrackStatus, TrackTable
 from dronewall.tracking.association import GNNAssociator
 from dronewall.tracking.bank import TrackBank
-from dronewall.tracking.gating import ChiSquareGate, euclidean_candidates
-from dronewall.tracking.kalman import kalman_predict, kalman_update, mahalanobis_pairs
+from dronewall.tracking.bearing_only import BearingOnlyConfig, BearingOnlyTracker, BearingTrackTable
+from dronewall.tracking.gating import chi2_threshold, euclidean_candidates
+from dronewall.tracking.imm import (
+    InteractingMultipleModel,
+    drone_imm,
+    imm_combine,
+    imm_mix_predict,
+    imm_update_probabilities,
+    single_model,
+)
+from dronewall.tracking.jpda import jpda_probabilities
+from dronewall.tracking.measurement import (
+    cross_covariance_update,
+    initial_state,
+    innovation,
+    linearised_update,
+    masked_jacobian,
+    masked_noise,
+    pair_statistics,
+    predict_measurement,
+    range_rate_update,
+)
 from dronewall.tracking.models import NearlyConstantVelocityModel
+from dronewall.tracking.triangulation import pair_bearings
 
+F64 = NDArray[np.float64]
 IntP = NDArray[np.intp]
+B = NDArray[np.bool_]
 
 _I3 = np.arange(3)
 _MAX_SENSOR_BIT = 62
+_LN2PI = math.log(2.0 * math.pi)
+_POS = int(MeasurementKind.POSITION)
+_BRG = int(MeasurementKind.BEARING)
+_SIG = int(MeasurementKind.SIGHTING)
+_POL = int(MeasurementKind.POLAR)
+
+MOTION_MODELS = ("imm", "ncv")
+ASSOCIATORS = ("gnn", "jpda")
+INITIATORS = ("mofn", "llr")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TrackerConfig:
-    """Parameters of :class:`MultiSensorTracker`.
+    """Parameters of :class:`MultiSensorTracker`; the defaults are what works best on drones.
 
     Parameters
     ----------
+    motion_model : {"imm", "ncv"}
+        ``"imm"``: the interacting multiple model of :func:`~dronewall.tracking.imm.drone_imm`
+        (cruise, left and right coordinated turns, hover) with ``q_horizontal``/``q_vertical`` as
+        its manoeuvre noise; ``"ncv"``: one nearly-constant-velocity model with those densities.
+    associator : {"gnn", "jpda"}
+        Global nearest neighbour or joint probabilistic data association.
+    initiator : {"mofn", "llr"}
+        M-of-N confirmation or the sequential track-score (log-likelihood ratio) test.
     q_horizontal, q_vertical : float, m²/s³
-        NCV acceleration noise densities (east/north, up). 9 ≈ (3 m/s²)² · 1 s covers quadcopters
+        Acceleration noise densities (east/north, up). 9 ≈ (3 m/s²)² · 1 s covers quadcopters
         and FPV drones turning within a few seconds; vertical motion is gentler.
     gate_probability : float
-        χ² gate probability (3 dof); 0.9999 gives ``γ ≈ 21.1`` (4.6 σ). A wide gate is cheap with
-        likelihood costs, which rank the candidates anyway.
+        χ² gate probability; 0.9999 gives ``γ ≈ 21.1`` at 3 dof (4.6 σ). A wide gate is cheap
+        with likelihood costs, which rank the candidates anyway.
     detection_probability : float
-        ``P_D`` used in the association costs.
+        ``P_D`` used in the association costs and the track score.
     clutter_density : float, m⁻³
-        Density of false alarms and new targets per scan used in the association costs. The default
-        1e-10 is 10 false alarms in a 10 km x 10 km x 1 km volume.
+        Density of false alarms and new targets per scan for 3-D measurements. The default 1e-10
+        is 10 false alarms in a 10 km x 10 km x 1 km volume. Polar plots use it through the
+        volume element ``r² cos(el)``.
+    clutter_density_2d : float, m⁻²
+        The same for measurements without height (2-D positions, 2-D radar plots through ``r``):
+        the default 1e-7 is 10 per 10 km x 10 km.
+    clutter_density_bearing, clutter_density_azimuth : float, rad⁻², rad⁻¹
+        The same for bearings with and without elevation: about one false bearing per scan
+        spread over the sensor's field of regard (2π x π/2 and 2π).
     confirm_m, confirm_n : int
-        M-of-N confirmation over frames. 3 of 5 confirms a steadily detected object after 3 ticks
-        (3 s at 1 Hz) and tolerates two missed frames, while a chain of clutter must fall inside
+        M-of-N confirmation over frames (3 of 5): a steadily detected object is confirmed after
+        3 ticks and two missed frames are tolerated, while a chain of clutter must fall inside
         ever tighter gates three times.
     tentative_max_misses : int
         Consecutive missed frames that delete a tentative track (2: clutter tracks die fast).
     confirmed_max_coast_s : float, s
         Time without detection after which a confirmed track is deleted. Sized for the weakest
-        sensors: a small drone at 3-5 km or a bird is seen by the drone radar with ``P_D`` ≈ 0.4-0.5
-        per 1 s scan, so runs of 6-10 missed scans happen several times an hour per object
-        (``0.5⁶`` ≈ 1.6 % per scan) and a 6 s limit broke such tracks into many successive numbers.
-        Measured on ``kleine-brogel-night`` (seeds 0-4, with the defaults below): 6 s gave 84
-        confirmed tracks for 19 objects on average, 15 s 41 (1.6 instead of 2.7 track numbers per
-        quadcopter). The price: tracks coasting on birds in flocks drift, and GOSPA's false part
-        rises (0.48 to 0.92 unassigned tracks per tick); 10 s sits between (49 tracks, 0.71).
+        sensors: a small drone at 3-5 km or a bird is seen by the drone radar with ``P_D`` ≈
+        0.4-0.5 per 1 s scan. Measured on ``kleine-brogel-night`` (seeds 0-4): 6 s gave 84
+        confirmed tracks for 19 objects on average, 15 s 41.
     coast_s_per_hit : float, s
         A confirmed track with ``h`` hits may coast at most ``min(confirmed_max_coast_s,
-        coast_s_per_hit · h)``: a barely confirmed track (3 hits, possibly a chain of clutter) is
-        held 6 s as before, an established one (≥ 8 hits) the full time. On the crossing-targets
-        test scenario (20 clutter points per scan) a flat 15 s limit doubled the GOSPA false-track
-        count of the 6 s limit; this rule keeps it at the 6 s level.
+        coast_s_per_hit · h)``: a barely confirmed track (possibly a chain of clutter) is held
+        6 s, an established one the full time.
     confirmed_max_position_std : float, m
-        A coasting confirmed track is also deleted once ``sqrt(tr P_pos)`` predicted to the frame
-        time exceeds this, whatever its coast time: its gate has grown so wide that it would take
-        other objects' detections (``math.inf`` turns this test off). The process noise alone
-        (``tr Q_pos = (2 q_h + q_v) t³ / 3``) reaches 250 m after 21 s of coasting at the default
-        ``q``; the track's own velocity uncertainty brings that forward, most when its last
-        updates were poor (long range, few hits).
+        A coasting track is also deleted once ``sqrt(tr P_pos)`` predicted to the frame time
+        exceeds this (``math.inf`` turns the test off).
     init_velocity_std_horizontal, init_velocity_std_vertical : float, m/s
-        Velocity standard deviation of a one-point initiated track. 40 m/s per horizontal axis
-        admits the second detection of every drone class and Shahed-type munition (≤ 60 m/s, at
-        most 1.5 σ) and of objects up to about 180 m/s along an axis (4.6 σ at ``γ`` = 21);
-        faster radar-only objects need a larger value. Airliners are normally initiated by their
-        ADS-B reports. Wider values cost false tracks in clutter: on the crossing-targets test
-        scenario, 60 m/s gave about three times as many false confirmed tracks as 30 m/s.
-        Vertical: 10 m/s.
+        Velocity standard deviation of a one-point initiated track: 40 m/s per horizontal axis
+        admits the second detection of every drone class and Shahed-type munition; 10 m/s up.
+    unobserved_up_std : float, m
+        Standard deviation of the height of a track started from a measurement without height
+        (2-D data, azimuth-only triangulation), placed at the sensor's height.
     max_speed : float, m/s
-        No pair is gated that would need the track to have moved faster than this since its last
-        detection (plus its position uncertainty). 300 m/s covers everything in the air picture
-        up to fast jets at low level.
+        No pair is gated that would need the track to have moved faster than this.
     use_ident : bool
         Refuse pairs whose cooperative identities (ICAO addresses) are both known and differ.
     initiate_in_confirmed_gates : bool
-        Start a tentative track at an unassigned detection even when it lies inside the χ² gate
-        of a confirmed or coasting track. False suppresses those starts.
+        Start a tentative track at an unassigned detection even inside the χ² gate of a firm
+        track. False suppresses those starts.
+    llr_confirm, llr_delete : float
+        Track-score thresholds of ``initiator="llr"``: ln((1 − β)/α) and ln(β/(1 − α)) with the
+        false-track confirmation probability ``α`` = 1e-4 and the true-track deletion
+        probability ``β`` = 0.1 (Blackman & Popoli 1999, §6.2).
+    jpda_initiation_threshold : float
+        Under JPDA, a detection starts a track when its probability of belonging to no track is
+        at least this.
+    use_sightings : bool
+        Let human sighting reports update existing tracks (never start or confirm one).
+    max_oosm_lag_s : float, s
+        Out-of-sequence detections older than this relative to a track are not used on it.
+    triangulate_bearings : bool
+        Start tracks from pairs of bearings of different sensors.
+    triangulation_window_s : float, s
+        Largest time difference between two bearings triangulated together.
+    triangulation_max_chi2 : float
+        χ² bound of a bearing pair's intersection residual (1 dof with two elevations; at 99.76 %
+        9.21). Two azimuths always intersect: azimuth-only pairs are bounded by range only.
+    triangulation_max_range_m : float, m
+        Intersections farther than this from either sensor are ignored (passive sensors hear
+        small drones to a few km; 20 km is generous).
+    merge_frames : int
+        Consecutive frames of duplicate evidence before two tracks are merged (0: never).
+    merge_gate_probability : float
+        χ² probability of the equality tests of duplicate tracks (6 dof on the state, 3 on the
+        position).
+    bearing_only : bool
+        Keep bearing-only tracks for bearings nothing else used.
     """
 
+    motion_model: str = "imm"
+    associator: str = "gnn"
+    initiator: str = "mofn"
     q_horizontal: float = 9.0
     q_vertical: float = 2.0
     gate_probability: float = 0.9999
     detection_probability: float = 0.9
     clutter_density: float = 1e-10
+    clutter_density_2d: float = 1e-7
+    clutter_density_bearing: float = 0.1
+    clutter_density_azimuth: float = 0.16
     confirm_m: int = 3
     confirm_n: int = 5
     tentative_max_misses: int = 2
@@ -165,17 +270,51 @@ class TrackerConfig:
     confirmed_max_position_std: float = 250.0
     init_velocity_std_horizontal: float = 40.0
     init_velocity_std_vertical: float = 10.0
+    unobserved_up_std: float = 300.0
     max_speed: float = 300.0
     use_ident: bool = True
     initiate_in_confirmed_gates: bool = True
+    llr_confirm: float = 9.1
+    llr_delete: float = -2.3
+    jpda_initiation_threshold: float = 0.5
+    use_sightings: bool = False
+    max_oosm_lag_s: float = 600.0
+    triangulate_bearings: bool = True
+    triangulation_window_s: float = 1.0
+    triangulation_max_chi2: float = 9.21
+    triangulation_max_range_m: float = 20_000.0
+    merge_frames: int = 2
+    merge_gate_probability: float = 0.99
+    bearing_only: bool = True
 
     def __post_init__(self) -> None:
+        for name, allowed in (
+            ("motion_model", MOTION_MODELS),
+            ("associator", ASSOCIATORS),
+            ("initiator", INITIATORS),
+        ):
+            if getattr(self, name) not in allowed:
+                raise ConfigError(
+                    "unknown choice",
+                    field=name,
+                    expected=" or ".join(allowed),
+                    actual=repr(getattr(self, name)),
+                )
         positive = (
             "confirmed_max_coast_s",
             "coast_s_per_hit",
             "init_velocity_std_horizontal",
             "init_velocity_std_vertical",
+            "unobserved_up_std",
             "max_speed",
+            "clutter_density",
+            "clutter_density_2d",
+            "clutter_density_bearing",
+            "clutter_density_azimuth",
+            "max_oosm_lag_s",
+            "triangulation_window_s",
+            "triangulation_max_chi2",
+            "triangulation_max_range_m",
         )
         for name in positive:
             value = getattr(self, name)
@@ -203,23 +342,40 @@ class TrackerConfig:
                 field="tentative_max_misses",
                 actual=repr(self.tentative_max_misses),
             )
+        if self.merge_frames < 0:
+            raise ConfigError("must be >= 0", field="merge_frames", actual=repr(self.merge_frames))
+        if not (math.isfinite(self.llr_confirm) and math.isfinite(self.llr_delete)) or not (
+            self.llr_delete < 0.0 < self.llr_confirm
+        ):
+            raise ConfigError(
+                "track-score thresholds need llr_delete < 0 < llr_confirm",
+                field="llr_confirm",
+                actual=f"{self.llr_delete}, {self.llr_confirm}",
+            )
+        for name in ("jpda_initiation_threshold", "merge_gate_probability", "gate_probability"):
+            value = getattr(self, name)
+            if not 0.0 < value < 1.0:
+                raise ConfigError(
+                    "must lie strictly between 0 and 1", field=name, actual=repr(value)
+                )
         # The components validate their own parameters.
-        self.motion_model()
-        self.gate()
-        self.associator()
+        self.motion()
+        self.associator_gnn()
 
-    def motion_model(self) -> NearlyConstantVelocityModel:
-        """The motion model these parameters describe."""
+    def ncv_model(self) -> NearlyConstantVelocityModel:
+        """The nearly-constant-velocity model with these noise densities."""
         return NearlyConstantVelocityModel(
             q_horizontal=self.q_horizontal, q_vertical=self.q_vertical
         )
 
-    def gate(self) -> ChiSquareGate:
-        """The χ² gate these parameters describe."""
-        return ChiSquareGate(probability=self.gate_probability, dof=3)
+    def motion(self) -> InteractingMultipleModel:
+        """The (possibly single-mode) interacting multiple model these parameters describe."""
+        if self.motion_model == "ncv":
+            return single_model(self.ncv_model())
+        return drone_imm(q_horizontal=self.q_horizontal, q_vertical=self.q_vertical)
 
-    def associator(self) -> GNNAssociator:
-        """The GNN associator these parameters describe."""
+    def associator_gnn(self) -> GNNAssociator:
+        """The GNN associator these parameters describe (costs relative to ``clutter_density``)."""
         return GNNAssociator(
             detection_probability=self.detection_probability,
             clutter_density=self.clutter_density,
@@ -232,15 +388,34 @@ def _popcount(bits: NDArray[np.int64], width: int) -> NDArray[np.int64]:
     return out
 
 
+def _wrap(a: F64) -> F64:
+    """Angles wrapped to ``(−π, π]``."""
+    out: F64 = np.pi - np.mod(np.pi - a, 2.0 * np.pi)
+    return out
+
+
+@dataclass(slots=True)
+class _Predicted:
+    """Candidate tracks of one scan, predicted (or retrodicted) to the scan time."""
+
+    rows: IntP  # global bank rows (N',)
+    forward: B  # (N',) the scan is not older than the track
+    mu: F64  # (N', r) predicted mode probabilities (forward rows; copies otherwise)
+    xm: F64  # (N', r, 6) per-mode predictions (forward rows)
+    Pm: F64  # (N', r, 6, 6)
+    x: F64  # (N', 6) combined state at the scan time (retrodicted for backward rows)
+    P: F64  # (N', 6, 6)
+
+
 class MultiSensorTracker:
-    """Multi-sensor, multi-target GNN tracker in local ENU.
+    """Multi-sensor, multi-target IMM tracker in local ENU with GNN or JPDA association.
 
     Parameters
     ----------
     config : TrackerConfig
-        Parameters; the motion model, gate and associator are built from it unless given.
-    model, gate, associator : optional
-        Components to use instead of the ones ``config`` describes.
+        Parameters; the motion model and associator are built from it unless given.
+    imm : InteractingMultipleModel, optional
+        A mode set to use instead of the one ``config`` describes.
 
     Examples
     --------
@@ -250,30 +425,38 @@ class MultiSensorTracker:
     """
 
     def __init__(
-        self,
-        config: TrackerConfig | None = None,
-        *,
-        model: NearlyConstantVelocityModel | None = None,
-        gate: ChiSquareGate | None = None,
-        associator: GNNAssociator | None = None,
+        self, config: TrackerConfig | None = None, *, imm: InteractingMultipleModel | None = None
     ) -> None:
         self._config = TrackerConfig() if config is None else config
-        self._model = self._config.motion_model() if model is None else model
-        self._gate = self._config.gate() if gate is None else gate
-        self._associator = self._config.associator() if associator is None else associator
-        self._bank = TrackBank.empty()
+        c = self._config
+        self._imm = c.motion() if imm is None else imm
+        self._r = len(self._imm.models)
+        self._ncv = c.ncv_model()
+        self._associator = c.associator_gnn()
+        self._thr = np.array([0.0] + [chi2_threshold(c.gate_probability, k) for k in (1, 2, 3)])
+        self._merge_thr = {k: chi2_threshold(c.merge_gate_probability, k) for k in (3, 6)}
+        self._bank = TrackBank.empty(self._r)
         self._next_id = 1
         self._time = math.nan
         self._deleted = np.empty(0, np.int64)
-        c = self._config
-        self._init_vel_var = np.array(
-            [c.init_velocity_std_horizontal**2] * 2 + [c.init_velocity_std_vertical**2]
+        self._frame_bearings: list[DetectionBatch] = []
+        self._vel_std = np.array(
+            [c.init_velocity_std_horizontal] * 2 + [c.init_velocity_std_vertical]
         )
+        self._bearing_only = BearingOnlyTracker(BearingOnlyConfig(), next_id=self._take_ids)
+        self.counters: Counter[str] = Counter()
+        """Event counts: ``rows_rejected`` (non-finite values), ``oosm_updates``,
+        ``oosm_too_old`` (pairs beyond ``max_oosm_lag_s``), ``triangulated``, ``merged``."""
 
     @property
     def config(self) -> TrackerConfig:
         """The tracker's parameters."""
         return self._config
+
+    @property
+    def imm(self) -> InteractingMultipleModel:
+        """The mode set in use (one mode for ``motion_model="ncv"``)."""
+        return self._imm
 
     @property
     def time(self) -> float:
@@ -282,11 +465,16 @@ class MultiSensorTracker:
 
     @property
     def deleted_ids(self) -> NDArray[np.int64]:
-        """``track_id`` of the tracks deleted by the last :meth:`step`, ascending."""
+        """``track_id`` of the 3-D tracks deleted or merged away by the last :meth:`step`."""
         return self._deleted.copy()
 
     def __len__(self) -> int:
         return len(self._bank)
+
+    def _take_ids(self, k: int) -> NDArray[np.int64]:
+        ids = np.arange(self._next_id, self._next_id + k, dtype=np.int64)
+        self._next_id += k
+        return ids
 
     # ------------------------------------------------------------------ frame
 
@@ -296,19 +484,21 @@ class MultiSensorTracker:
         Parameters
         ----------
         batch : DetectionBatch
-            Detections of any sensors and times; only ``POSITION`` rows with finite ``z`` and ``R``
-            are used.
+            Detections of any sensors, kinds and times (late ones included). Rows with a
+            non-finite time, first two components of ``z``, noise of a measured component or
+            (polar, bearing) sensor position are not used and counted in
+            ``counters["rows_rejected"]``.
         t : float, optional
             Frame time, s (UTC epoch): the tick this call stands for. Defaults to the latest
             detection time (or the previous frame time when ``batch`` is empty).
         """
         self._deleted = np.empty(0, np.int64)
-        use = (
-            (batch.kind == MeasurementKind.POSITION)
-            & np.all(np.isfinite(batch.z), axis=1)
-            & np.all(np.isfinite(batch.R), axis=(1, 2))
-        )
-        rows = batch.select(use)
+        self._frame_bearings = []
+        kinds = [_POS, _POL, _BRG] + ([_SIG] if self._config.use_sightings else [])
+        used = np.isin(batch.kind, kinds)
+        ok = used & _well_formed(batch)
+        self.counters["rows_rejected"] += int(np.count_nonzero(used & ~ok))
+        rows = batch.select(ok)
         if len(rows):
             order = np.lexsort((rows.sensor, rows.t))  # by time, then sensor
             rows = rows.select(order)
@@ -327,93 +517,394 @@ class MultiSensorTracker:
     def _scan(self, scan: DetectionBatch) -> None:
         """Predict, gate, associate, update and initiate for one ``(sensor, t)`` scan."""
         t_s = float(scan.t[0])
-        free: IntP = np.arange(len(scan), dtype=np.intp)
-        if len(self._bank):
-            free = self._associate_and_update(t_s, scan)
-        if free.shape[0]:
-            self._initiate(t_s, scan.select(free))
-
-    def _associate_and_update(self, t_s: float, scan: DetectionBatch) -> IntP:
-        """Update the tracks that take a detection; return the unassigned detection indices."""
-        bank, cfg, gate = self._bank, self._config, self._gate
-        z, R = scan.z, scan.R
         m = len(scan)
-        dt = np.maximum(t_s - bank.t_update, 0.0)
-        # Cheap predicted means and position-covariance traces of all tracks, for the pre-gate.
-        pos = bank.x[:, :3] + dt[:, None] * bank.x[:, 3:]
-        tr_pp = bank.P[:, _I3, _I3].sum(axis=1)
-        tr_pred = _predicted_position_trace(bank.P, dt, self._model)
-        tr_R = np.trace(R, axis1=1, axis2=2)
-        radius = gate.euclidean_radius(tr_pred, float(tr_R.max()))
-        ti, dj = euclidean_candidates(pos, radius, z)
-        # Speed gate: reachable from the last estimated position at max_speed.
-        reach = cfg.max_speed * dt[ti] + np.sqrt(gate.threshold * (tr_pp[ti] + tr_R[dj]))
-        moved = z[dj] - bank.x[ti, :3]
-        ok = np.einsum("kd,kd->k", moved, moved) <= reach * reach
-        if cfg.use_ident:
-            a, b = bank.ident[ti], scan.ident[dj]
-            ok &= (a < 0) | (b < 0) | (a == b)
-        ti, dj = ti[ok], dj[ok]
-        if ti.shape[0] == 0:
-            return np.arange(m, dtype=np.intp)
-        # Full prediction only for the tracks that have a candidate.
-        tu, tl = np.unique(ti, return_inverse=True)
-        x_pred, P_pred = kalman_predict(bank.x[tu], bank.P[tu], dt[tu], self._model)
-        d2, logdet = mahalanobis_pairs(x_pred[:, :3], P_pred[:, :3, :3], z, R, tl, dj)
-        inside = gate.accepts(d2)
-        asg = self._associator.associate(
-            tu.shape[0], m, tl[inside], dj[inside], (d2 + logdet)[inside]
+        p_free = np.ones(m)
+        if len(self._bank):
+            p_free = self._associate_and_update(t_s, scan)
+        threshold = (
+            self._config.jpda_initiation_threshold if self._config.associator == "jpda" else 0.5
         )
-        if len(asg):
-            k, d = asg.track, asg.detection
-            g = tu[k]  # global track rows; unique, so the fancy-index writes below are safe
-            x_new, P_new = kalman_update(x_pred[k], P_pred[k], z[d], R[d])
-            bank.x[g] = x_new
-            bank.P[g] = P_new
-            bank.t_update[g] = t_s
-            bank.hits[g] += 1
-            bank.hit_frame[g] = True
-            ident = scan.ident[d]
-            bank.ident[g] = np.where(ident >= 0, ident, bank.ident[g])
-            rcs = scan.rcs_m2[d]
-            has_rcs = np.isfinite(rcs) & (rcs > 0.0)
-            bank.rcs_db_sum[g] += np.where(has_rcs, 10.0 * np.log10(np.where(has_rcs, rcs, 1.0)), 0)
-            bank.rcs_count[g] += has_rcs.astype(np.int32)
-            bank.sensors[g] |= _sensor_bits(scan.sensor[d])
-            # Boyer-Moore majority vote on the truth label (evaluation only).
-            label, cand, votes = scan.truth[d], bank.truth[g], bank.truth_votes[g]
-            fresh = votes == 0
-            bank.truth[g] = np.where(fresh, label, cand)
-            bank.truth_votes[g] = np.where(fresh | (cand == label), votes + 1, votes - 1)
-        free = asg.unassigned_detections
-        if not cfg.initiate_in_confirmed_gates:
-            in_firm_gate = np.zeros(m, np.bool_)
-            firm = bank.status[tu[tl[inside]]] != TrackStatus.TENTATIVE
-            in_firm_gate[dj[inside][firm]] = True
-            free = free[~in_firm_gate[free]]
-        return free
+        free = p_free >= threshold
+        bearing = scan.kind == _BRG
+        if np.any(free & bearing):
+            self._frame_bearings.append(scan.select(free & bearing))
+        start = free & ((scan.kind == _POS) | (scan.kind == _POL))
+        if np.any(start):
+            self._initiate(scan.select(start))
 
-    def _initiate(self, t_s: float, dets: DetectionBatch) -> None:
-        """One-point initiation of tentative tracks at detections ``dets``."""
+    # ------------------------------------------------------------ candidates
+
+    def _log_clutter(self, scan: DetectionBatch) -> F64:
+        """``ln λ_j (M,)`` of each detection in its own measurement space."""
+        c = self._config
+        kind, z = scan.kind, scan.z
+        has_up = np.isfinite(z[:, 2])
+        has_el = np.isfinite(z[:, 1])
+        out = np.where(has_up, math.log(c.clutter_density), math.log(c.clutter_density_2d))
+        polar = kind == _POL
+        if np.any(polar):
+            r = np.maximum(np.abs(z[:, 0]), 1.0)
+            el = np.where(has_up, z[:, 2], 0.0)
+            vol3 = (
+                np.log(c.clutter_density) + 2.0 * np.log(r) + np.log(np.maximum(np.cos(el), 1e-3))
+            )
+            vol2 = math.log(c.clutter_density_2d) + np.log(r)
+            out = np.where(polar, np.where(has_up, vol3, vol2), out)
+        bearing = kind == _BRG
+        out = np.where(
+            bearing,
+            np.where(
+                has_el, math.log(c.clutter_density_bearing), math.log(c.clutter_density_azimuth)
+            ),
+            out,
+        )
+        result: F64 = np.asarray(out, dtype=np.float64)
+        return result
+
+    def _candidates(self, scan: DetectionBatch, dt: F64) -> tuple[IntP, IntP]:
+        """Pre-gated ``(track row, detection row)`` pairs of one scan."""
+        bank, cfg = self._bank, self._config
+        usable = np.flatnonzero(dt >= -cfg.max_oosm_lag_s)
+        self.counters["oosm_too_old"] += 0 if usable.shape[0] == dt.shape[0] else 1
+        if usable.shape[0] == 0:
+            return np.empty(0, np.intp), np.empty(0, np.intp)
+        x = bank.x[usable]
+        adt = np.abs(dt[usable])
+        pos = x[:, :3] + dt[usable, None] * x[:, 3:]
+        tr_pp = bank.P[usable][:, _I3, _I3].sum(axis=1)
+        tr_pred = self._predicted_position_trace(bank.P[usable], adt)
+        pts, var = _pseudo_positions(scan)
+        ti_parts: list[IntP] = []
+        dj_parts: list[IntP] = []
+        three = np.flatnonzero(np.all(np.isfinite(pts), axis=1))
+        two = np.flatnonzero(np.all(np.isfinite(pts[:, :2]), axis=1) & ~np.isfinite(pts[:, 2]))
+        for group, dims, dof in ((three, 3, 3), (two, 2, 2)):
+            if group.shape[0] == 0:
+                continue
+            gamma = float(self._thr[dof])
+            radius = np.sqrt(gamma * (tr_pred + float(var[group].max())))
+            tp = pos[:, :dims] if dims == 3 else np.column_stack([pos[:, :2], np.zeros(len(pos))])
+            dp = (
+                pts[group, :dims]
+                if dims == 3
+                else np.column_stack([pts[group, :2], np.zeros(group.shape[0])])
+            )
+            ti, dj = euclidean_candidates(tp, radius, dp)
+            dj = group[dj]
+            reach = cfg.max_speed * adt[ti] + np.sqrt(gamma * (tr_pp[ti] + var[dj]))
+            moved = pts[dj, :dims] - x[ti, :dims]
+            keep = np.einsum("kd,kd->k", moved, moved) <= reach * reach
+            ti_parts.append(ti[keep])
+            dj_parts.append(dj[keep])
+        bearings = np.flatnonzero(scan.kind == _BRG)
+        if bearings.shape[0]:
+            ti, dj = _angular_candidates(pos, tr_pred, scan.select(bearings), float(self._thr[2]))
+            ti_parts.append(ti)
+            dj_parts.append(bearings[dj])
+        if not ti_parts:
+            return np.empty(0, np.intp), np.empty(0, np.intp)
+        ti = np.concatenate(ti_parts)
+        dj = np.concatenate(dj_parts)
+        if cfg.use_ident:
+            a, b = bank.ident[usable[ti]], scan.ident[dj]
+            ok = (a < 0) | (b < 0) | (a == b)
+            ti, dj = ti[ok], dj[ok]
+        return usable[ti].astype(np.intp), dj.astype(np.intp)
+
+    def _predicted_position_trace(self, P: F64, dt: F64) -> F64:
+        """``tr P_pos`` predicted ``dt ≥ 0`` ahead, with the largest mode's process noise."""
+        tr_pp = P[:, _I3, _I3].sum(axis=1)
+        tr_pv = P[:, _I3, _I3 + 3].sum(axis=1)
+        tr_vv = P[:, _I3 + 3, _I3 + 3].sum(axis=1)
+        noise = np.max([m.position_noise_trace(dt) for m in self._imm.models], axis=0)
+        out: F64 = tr_pp + 2.0 * dt * tr_pv + dt * dt * tr_vv + noise
+        return out
+
+    # ------------------------------------------------------------ prediction
+
+    def _predict(self, rows: IntP, t_s: float) -> _Predicted:
+        """Candidate tracks at the scan time: IMM prediction forward, retrodiction backward."""
+        bank = self._bank
+        dt = t_s - bank.t_update[rows]
+        forward = dt >= 0.0
+        mu = bank.mu[rows].copy()
+        xm = bank.xm[rows].copy()
+        Pm = bank.Pm[rows].copy()
+        x = bank.x[rows].copy()
+        P = bank.P[rows].copy()
+        f = np.flatnonzero(forward)
+        if f.shape[0]:
+            mu_f, xm_f, Pm_f = imm_mix_predict(self._imm, mu[f], xm[f], Pm[f], dt[f])
+            mu[f], xm[f], Pm[f] = mu_f, xm_f, Pm_f
+            x[f], P[f] = imm_combine(mu_f, xm_f, Pm_f)
+        b = np.flatnonzero(~forward)
+        if b.shape[0]:
+            x[b], P[b], _ = _retrodict(x[b], P[b], -dt[b], self._ncv)
+        return _Predicted(rows=rows, forward=forward, mu=mu, xm=xm, Pm=Pm, x=x, P=P)
+
+    # ----------------------------------------------------------- association
+
+    def _associate_and_update(self, t_s: float, scan: DetectionBatch) -> F64:
+        """Update the tracks that take detections; return each detection's probability of
+        belonging to no track (0 or 1 under GNN)."""
+        bank, cfg = self._bank, self._config
+        m = len(scan)
+        p_free = np.ones(m)
+        ti, dj = self._candidates(scan, t_s - bank.t_update)
+        if ti.shape[0] == 0:
+            return p_free
+        tu, tl = np.unique(ti, return_inverse=True)
+        pred = self._predict(tu, t_s)
+        st = pair_statistics(
+            pred.x[tl], pred.P[tl], scan.kind[dj], scan.z[dj], scan.R[dj], scan.sensor_pos[dj]
+        )
+        inside = (st.dof > 0) & (st.d2 <= self._thr[st.dof])
+        tl, dj = tl[inside], dj[inside]
+        if tl.shape[0] == 0:
+            return p_free
+        ln_lam = self._log_clutter(scan)
+        ln_ref = math.log(cfg.clutter_density)
+        # log(L / λ_j) + ln λ_ref: each detection's likelihood in the reference clutter units.
+        loglik = st.log_likelihood[inside] - ln_lam[dj] + ln_ref
+        sighting = scan.kind == _SIG
+        if cfg.associator == "gnn":
+            cost = -2.0 * loglik - 3.0 * _LN2PI  # the associator adds 3 ln 2π − 2 ln P_D
+            asg = self._associator.associate(tu.shape[0], m, tl, dj, cost)
+            p_free[asg.detection] = 0.0
+            self._apply_pairs(pred, asg.track, asg.detection, scan, t_s, ln_lam)
+        else:
+            res = jpda_probabilities(
+                tu.shape[0],
+                m,
+                tl,
+                dj,
+                loglik,
+                cfg.detection_probability,
+                cfg.gate_probability,
+                cfg.clutter_density,
+            )
+            p_free = np.asarray(res.p_unassociated, dtype=np.float64).copy()
+            self._apply_jpda(pred, tl, dj, np.asarray(res.beta), scan, t_s, ln_lam)
+        if not cfg.initiate_in_confirmed_gates:
+            firm = bank.status[tu[tl]] != TrackStatus.TENTATIVE
+            p_free[dj[firm]] = 0.0
+        p_free[sighting] = 0.0
+        return p_free
+
+    def _apply_pairs(
+        self, pred: _Predicted, k: IntP, d: IntP, scan: DetectionBatch, t_s: float, ln_lam: F64
+    ) -> None:
+        """Update candidate tracks ``k`` (rows of ``pred``) with detections ``d`` (one each)."""
+        if k.shape[0] == 0:
+            return
+        fwd = pred.forward[k]
+        if np.any(fwd):
+            self._update_forward(pred, k[fwd], d[fwd], scan, t_s, ln_lam)
+        if np.any(~fwd):
+            self._update_oosm(pred.rows[k[~fwd]], d[~fwd], scan, t_s)
+
+    def _update_forward(
+        self, pred: _Predicted, k: IntP, d: IntP, scan: DetectionBatch, t_s: float, ln_lam: F64
+    ) -> None:
+        """IMM-EKF update of each mode of tracks ``k`` with one detection each."""
+        r = self._r
+        n = k.shape[0]
+        X = pred.xm[k].reshape(n * r, 6)
+        P = pred.Pm[k].reshape(n * r, 6, 6)
+        rows = np.repeat(d, r)
+        x_new, P_new, ll = _ekf_update(X, P, scan, rows)
+        mu = imm_update_probabilities(pred.mu[k], ll.reshape(n, r))
+        xm = x_new.reshape(n, r, 6)
+        Pm = P_new.reshape(n, r, 6, 6)
+        x, Pc = imm_combine(mu, xm, Pm)
+        g = pred.rows[k]
+        bank = self._bank
+        bank.mu[g], bank.xm[g], bank.Pm[g], bank.x[g], bank.P[g] = mu, xm, Pm, x, Pc
+        bank.t_update[g] = t_s
+        # Track score: ln(P_D L / λ) with the combined prediction's likelihood.
+        st = pair_statistics(
+            pred.x[k], pred.P[k], scan.kind[d], scan.z[d], scan.R[d], scan.sensor_pos[d]
+        )
+        dl = math.log(self._config.detection_probability) + st.log_likelihood - ln_lam[d]
+        self._record(g, d, scan, dl)
+
+    def _update_oosm(self, g: IntP, d: IntP, scan: DetectionBatch, t_s: float) -> None:
+        """Out-of-sequence update of tracks (bank rows ``g``) with older detections ``d``."""
+        bank = self._bank
+        r = self._r
+        n = g.shape[0]
+        lag = np.repeat(bank.t_update[g] - t_s, r)  # > 0
+        X = bank.xm[g].reshape(n * r, 6)
+        P = bank.Pm[g].reshape(n * r, 6, 6)
+        xd = np.empty_like(X)
+        Pd = np.empty_like(P)
+        Fb = np.empty_like(P)
+        for j, model in enumerate(self._imm.models):  # a loop over modes only
+            sl = np.arange(j, n * r, r)
+            Fb[sl] = model.transition(-lag[sl])
+            Q = model.process_noise(lag[sl])
+            xd[sl] = np.einsum("kij,kj->ki", Fb[sl], X[sl])
+            Pd[sl] = Fb[sl] @ (P[sl] + Q) @ np.swapaxes(Fb[sl], 1, 2)
+        rows = np.repeat(d, r)
+        pm = predict_measurement(scan.kind[rows], xd, scan.sensor_pos[rows], scan.z[rows])
+        nu = innovation(scan.kind[rows], scan.z[rows], pm)
+        H = masked_jacobian(pm.H, pm.valid)
+        Rm = masked_noise(scan.R[rows], pm.valid)
+        S = H @ Pd @ np.swapaxes(H, 1, 2) + Rm
+        C = P @ np.swapaxes(Fb, 1, 2) @ np.swapaxes(H, 1, 2)
+        x_new, P_new = cross_covariance_update(X, P, nu, C, S)
+        good = np.all(np.isfinite(x_new), axis=1) & np.all(np.isfinite(P_new), axis=(1, 2))
+        x_new = np.where(good[:, None], x_new, X)
+        P_new = np.where(good[:, None, None], P_new, P)
+        xm = x_new.reshape(n, r, 6)
+        Pm = P_new.reshape(n, r, 6, 6)
+        bank.xm[g], bank.Pm[g] = xm, Pm
+        bank.x[g], bank.P[g] = imm_combine(bank.mu[g], xm, Pm)
+        self.counters["oosm_updates"] += n
+        self._record(g, d, scan, np.zeros(n))
+
+    def _apply_jpda(
+        self,
+        pred: _Predicted,
+        tl: IntP,
+        dj: IntP,
+        beta: F64,
+        scan: DetectionBatch,
+        t_s: float,
+        ln_lam: F64,
+    ) -> None:
+        """JPDA update: each mode's posterior is the β-weighted mixture of its per-detection
+        posteriors and its prediction (Bar-Shalom, Willett & Tian 2011, §3.4)."""
+        cfg = self._config
+        fwd_pair = pred.forward[tl]
+        # Out-of-sequence candidates: the most probable pair, when more likely than not.
+        back = np.flatnonzero(~fwd_pair)
+        if back.shape[0]:
+            order = np.lexsort((-beta[back], tl[back]))
+            bk = back[order]
+            first = _run_starts(tl[bk])
+            best = bk[first & (beta[bk] > 0.5)]
+            if best.shape[0]:
+                self._update_oosm(pred.rows[tl[best]], dj[best], scan, t_s)
+        f = np.flatnonzero(fwd_pair)
+        tracks = np.unique(tl[f])
+        if tracks.shape[0] == 0:
+            return
+        r = self._r
+        n = tracks.shape[0]
+        loc = np.searchsorted(tracks, tl[f])  # pair -> local track
+        K = f.shape[0]
+        X = pred.xm[tl[f]].reshape(K * r, 6)
+        P = pred.Pm[tl[f]].reshape(K * r, 6, 6)
+        d_rows = np.repeat(dj[f], r)
+        x_k, P_k, ll = _ekf_update(X, P, scan, d_rows)
+        x_k = x_k.reshape(K, r, 6)
+        P_k = P_k.reshape(K, r, 6, 6)
+        ll = ll.reshape(K, r)
+        b = beta[f]
+        b0 = np.clip(1.0 - np.bincount(loc, weights=b, minlength=n), 0.0, 1.0)
+        x0 = pred.xm[tracks]  # (n, r, 6) the no-detection hypothesis: the prediction
+        P0 = pred.Pm[tracks]
+        xm = b0[:, None, None] * x0
+        np.add.at(xm, loc, b[:, None, None] * x_k)
+        d0 = x0 - xm
+        Pm = b0[:, None, None, None] * (P0 + d0[..., :, None] * d0[..., None, :])
+        dk = x_k - xm[loc]
+        np.add.at(Pm, loc, b[:, None, None, None] * (P_k + dk[..., :, None] * dk[..., None, :]))
+        Pm = 0.5 * (Pm + np.swapaxes(Pm, -1, -2))
+        # Mode likelihood: (1 − P_D P_G) + Σ_j P_D L_mj / λ_j (in the reference clutter units).
+        pd, pg = cfg.detection_probability, cfg.gate_probability
+        terms = math.log(pd) + ll - ln_lam[dj[f]][:, None]
+        ln_miss = math.log(1.0 - pd * pg)
+        peak = np.full((n, r), ln_miss)
+        np.maximum.at(peak, loc, terms)
+        acc = np.exp(ln_miss - peak)
+        np.add.at(acc, loc, np.exp(terms - peak[loc]))
+        ln_mode = peak + np.log(acc)
+        mu = imm_update_probabilities(pred.mu[tracks], ln_mode)
+        x, Pc = imm_combine(mu, xm, Pm)
+        g = pred.rows[tracks]
+        bank = self._bank
+        bank.mu[g], bank.xm[g], bank.Pm[g], bank.x[g], bank.P[g] = mu, xm, Pm, x, Pc
+        bank.t_update[g] = t_s
+        # A hit: the most probable detection of a track, when more likely than a miss.
+        order = np.lexsort((-b, loc))
+        first = _run_starts(loc[order])
+        top = order[first]
+        hit = b[top] >= 0.5
+        # Track score: ln Σ_m μ_m Λ_m, the frame's likelihood ratio of the track.
+        w = np.log(np.maximum(pred.mu[tracks], 1e-300)) + ln_mode
+        w_max = w.max(axis=1)
+        dl = w_max + np.log(np.exp(w - w_max[:, None]).sum(axis=1))
+        self._record(g[loc[top]][hit], dj[f][top][hit], scan, dl[loc[top]][hit])
+
+    # ----------------------------------------------------------- bookkeeping
+
+    def _record(self, g: IntP, d: IntP, scan: DetectionBatch, dl: F64) -> None:
+        """Attributes of tracks ``g`` updated by detections ``d``: hits, ident, RCS, sensors,
+        track score, truth vote. Sightings only move the state: they are not hits."""
+        real = scan.kind[d] != _SIG
+        g, d, dl = g[real], d[real], dl[real]
+        if g.shape[0] == 0:
+            return
+        bank = self._bank
+        bank.hits[g] += 1
+        bank.hit_frame[g] = True
+        ident = scan.ident[d]
+        bank.ident[g] = np.where(ident >= 0, ident, bank.ident[g])
+        rcs = scan.rcs_m2[d]
+        has_rcs = np.isfinite(rcs) & (rcs > 0.0)
+        bank.rcs_db_sum[g] += np.where(has_rcs, 10.0 * np.log10(np.where(has_rcs, rcs, 1.0)), 0)
+        bank.rcs_count[g] += has_rcs.astype(np.int32)
+        bits = _sensor_bits(scan.sensor[d])
+        bank.sensors[g] |= bits
+        bank.frame_sensors[g] |= bits
+        bank.llr[g] += np.where(np.isfinite(dl), dl, 0.0)
+        bank.llr_max[g] = np.maximum(bank.llr_max[g], bank.llr[g])
+        # Boyer-Moore majority vote on the truth label (evaluation only).
+        label, cand, votes = scan.truth[d], bank.truth[g], bank.truth_votes[g]
+        fresh = votes == 0
+        bank.truth[g] = np.where(fresh, label, cand)
+        bank.truth_votes[g] = np.where(fresh | (cand == label), votes + 1, votes - 1)
+
+    def _initiate(self, dets: DetectionBatch) -> None:
+        """One-point initiation of tentative tracks at position-like detections ``dets``."""
+        cfg = self._config
+        x, P, ok = initial_state(
+            dets.kind,
+            dets.z,
+            dets.R,
+            dets.sensor_pos,
+            velocity_std=self._vel_std,
+            unobserved_up_std=cfg.unobserved_up_std,
+        )
+        ok &= np.all(np.isfinite(x), axis=1) & np.all(np.isfinite(P), axis=(1, 2))
+        if not np.any(ok):
+            return
+        dets = dets.select(ok)
+        x, P = x[ok], P[ok]
+        # Number new tracks by position, not by row order.
+        order = np.lexsort((x[:, 2], x[:, 1], x[:, 0], dets.sensor, dets.t))
+        self._add_tracks(dets.select(order), x[order], P[order])
+
+    def _add_tracks(self, dets: DetectionBatch, x: F64, P: F64, n_hits: int = 1) -> None:
         k = len(dets)
-        x = np.zeros((k, 6))
-        x[:, :3] = dets.z
-        P = np.zeros((k, 6, 6))
-        P[:, :3, :3] = dets.R
-        P[:, _I3 + 3, _I3 + 3] = self._init_vel_var
+        r = self._r
         rcs = dets.rcs_m2
         has_rcs = np.isfinite(rcs) & (rcs > 0.0)
-        ids = np.arange(self._next_id, self._next_id + k, dtype=np.int64)
-        self._next_id += k
+        P = 0.5 * (P + np.swapaxes(P, 1, 2))
         self._bank.extend(
             TrackBank(
-                track_id=ids,
+                track_id=self._take_ids(k),
                 status=np.full(k, TrackStatus.TENTATIVE, np.int8),
                 x=x,
-                P=0.5 * (P + np.swapaxes(P, 1, 2)),
-                t_first=np.full(k, t_s),
-                t_update=np.full(k, t_s),
-                hits=np.ones(k, np.int32),
+                P=P,
+                mu=np.broadcast_to(self._imm.initial_probabilities, (k, r)).copy(),
+                xm=np.repeat(x[:, None, :], r, axis=1),
+                Pm=np.repeat(P[:, None, :, :], r, axis=1),
+                t_first=dets.t.copy(),
+                t_update=dets.t.copy(),
+                hits=np.full(k, n_hits, np.int32),
                 misses=np.zeros(k, np.int32),
                 history=np.zeros(k, np.int64),
                 age=np.zeros(k, np.int32),
@@ -424,46 +915,194 @@ class MultiSensorTracker:
                 sensors=_sensor_bits(dets.sensor),
                 truth=dets.truth.astype(np.int32),
                 truth_votes=np.ones(k, np.int32),
+                llr=np.zeros(k),
+                llr_max=np.zeros(k),
+                frame_sensors=_sensor_bits(dets.sensor),
+                dup_of=np.full(k, -1, np.int64),
+                dup_frames=np.zeros(k, np.int32),
             )
         )
 
-    def _close_frame(self, t_frame: float) -> None:
-        """Hit/miss bookkeeping, confirmation and deletion at the end of a frame."""
+    def _triangulate(self) -> DetectionBatch:
+        """Start tracks at intersections of the frame's free bearings; return the unused ones."""
+        cfg = self._config
+        if not self._frame_bearings:
+            return DetectionBatch.empty()
+        brg = DetectionBatch.concat(self._frame_bearings)
+        if not cfg.triangulate_bearings or len(brg) < 2:
+            return brg
+        az, el = brg.z[:, 0], brg.z[:, 1]
+        pairs = pair_bearings(
+            brg.sensor,
+            brg.sensor_pos,
+            az,
+            el,
+            brg.R[:, 0, 0],
+            brg.R[:, 1, 1],
+            max_chi2=cfg.triangulation_max_chi2,
+            max_range_m=cfg.triangulation_max_range_m,
+            default_up=float(np.mean(brg.sensor_pos[:, 2])),
+            unobserved_up_std=cfg.unobserved_up_std,
+        )
+        close = np.abs(brg.t[pairs.i] - brg.t[pairs.j]) <= cfg.triangulation_window_s
+        close &= np.all(np.isfinite(pairs.position), axis=1)
+        cand = np.flatnonzero(close)
+        used = np.zeros(len(brg), np.bool_)
+        picks: list[int] = []
+        order = cand[np.argsort(pairs.chi2[cand], kind="stable")]
+        for p, a, b in zip(
+            order.tolist(), pairs.i[order].tolist(), pairs.j[order].tolist(), strict=True
+        ):
+            if not (used[a] or used[b]):  # greedy by χ²: a loop over candidate pairs
+                used[a] = used[b] = True
+                picks.append(p)
+        if not picks:
+            return brg
+        sel = np.array(picks, np.intp)
+        ii, jj = pairs.i[sel], pairs.j[sel]
+        g = sel.shape[0]
+        x = np.zeros((g, 6))
+        x[:, :3] = pairs.position[sel]
+        P = np.zeros((g, 6, 6))
+        P[:, :3, :3] = pairs.covariance[sel]
+        P[:, 3:, 3:] = np.diag(self._vel_std**2)
+        newer = np.where(brg.t[ii] >= brg.t[jj], ii, jj)
+        other = np.where(newer == ii, jj, ii)
+        self._add_tracks(brg.select(newer), x, P, n_hits=2)
+        new_rows = np.arange(len(self._bank) - g, len(self._bank))
+        self._bank.sensors[new_rows] |= _sensor_bits(brg.sensor[other])
+        self._bank.frame_sensors[new_rows] |= _sensor_bits(brg.sensor[other])
+        self.counters["triangulated"] += g
+        used_rows = np.concatenate([ii, jj])
+        keep = np.ones(len(brg), np.bool_)
+        keep[used_rows] = False
+        return brg.select(keep)
+
+    def _merge_duplicates(self, t_frame: float) -> IntP:
+        """Merge younger duplicate tracks into older ones; return the bank rows merged away."""
         bank, cfg = self._bank, self._config
+        none = np.empty(0, np.intp)
+        if cfg.merge_frames == 0 or len(bank) < 2:
+            return none
+        hit = bank.hit_frame
+        firm = np.flatnonzero((bank.status != TrackStatus.TENTATIVE) & ~np.isnan(bank.t_update))
+        found = np.zeros(len(bank), np.bool_)
+        if firm.shape[0] >= 2 and np.any(hit[firm]):
+            dt = np.maximum(t_frame - bank.t_update[firm], 0.0)
+            x, P = _ncv_predict(bank.x[firm], bank.P[firm], dt, self._ncv)
+            sd = np.sqrt(np.maximum(P[:, _I3, _I3].sum(axis=1), 0.0))
+            pairs = cKDTree(x[:, :3]).query_pairs(
+                r=float(np.sqrt(self._merge_thr[6]) * 2.0 * sd.max()), output_type="ndarray"
+            )
+            if pairs.shape[0]:
+                a, b = pairs[:, 0], pairs[:, 1]
+                diff = x[a] - x[b]
+                S = P[a] + P[b]
+                with np.errstate(all="ignore"):
+                    d2_state = np.einsum(
+                        "ki,ki->k", diff, np.linalg.solve(S, diff[..., None])[..., 0]
+                    )
+                    d2_pos = np.einsum(
+                        "ki,ki->k",
+                        diff[:, :3],
+                        np.linalg.solve(S[:, :3, :3], diff[:, :3, None])[..., 0],
+                    )
+                ga, gb = firm[a], firm[b]
+                older = np.where(bank.track_id[ga] < bank.track_id[gb], ga, gb)
+                younger = np.where(older == ga, gb, ga)
+                fs, ever = bank.frame_sensors, bank.sensors
+                # Both updated, by disjoint sensors, to the same position and velocity.
+                split = hit[ga] & hit[gb] & ((fs[ga] & fs[gb]) == 0)
+                split &= d2_state <= self._merge_thr[6]
+                # A sensor that fed the younger track now feeds the older one at its position,
+                # and the younger got nothing.
+                switch = hit[older] & ~hit[younger] & ((fs[older] & ever[younger]) != 0)
+                switch &= d2_pos <= self._merge_thr[3]
+                ia, ib = bank.ident[ga], bank.ident[gb]
+                same = (split | switch) & ((ia < 0) | (ib < 0) | (ia == ib))
+                older, younger = older[same], younger[same]
+                # One partner per younger track: its oldest duplicate.
+                order = np.lexsort((bank.track_id[older], younger))
+                first = _run_starts(younger[order])
+                y, o = younger[order][first], older[order][first]
+                cont = bank.dup_of[y] == bank.track_id[o]
+                bank.dup_frames[y] = np.where(cont, bank.dup_frames[y] + 1, 1)
+                bank.dup_of[y] = bank.track_id[o]
+                found[y] = True
+        bank.dup_of[~found] = -1
+        bank.dup_frames[~found] = 0
+        merge = np.flatnonzero(found & (bank.dup_frames >= cfg.merge_frames))
+        if merge.shape[0] == 0:
+            return none
+        keep_row = np.searchsorted(bank.track_id, bank.dup_of[merge])  # ids ascend with rows
+        # Transfer the evidence to the older track (sequentially: a track may absorb several).
+        for y_row, o_row in zip(merge.tolist(), keep_row.tolist(), strict=True):
+            bank.hits[o_row] += bank.hits[y_row]
+            bank.sensors[o_row] |= bank.sensors[y_row]
+            if bank.ident[o_row] < 0:
+                bank.ident[o_row] = bank.ident[y_row]
+            bank.rcs_db_sum[o_row] += bank.rcs_db_sum[y_row]
+            bank.rcs_count[o_row] += bank.rcs_count[y_row]
+        self.counters["merged"] += int(merge.shape[0])
+        return merge
+
+    def _close_frame(self, t_frame: float) -> None:
+        """Triangulation, bearing-only tracks, merging, confirmation and deletion."""
+        cfg = self._config
+        rest = self._triangulate()
+        if cfg.bearing_only and not math.isnan(t_frame):
+            self._bearing_only.step(rest, t_frame)
+        self._frame_bearings = []
+        bank = self._bank
         if len(bank) == 0:
             return
+        merged = (
+            self._merge_duplicates(t_frame) if not math.isnan(t_frame) else np.empty(0, np.intp)
+        )
         hit = bank.hit_frame
         window = (1 << cfg.confirm_n) - 1
         bank.history = ((bank.history << 1) | hit.astype(np.int64)) & window
         bank.age += 1
         bank.misses = np.where(hit, 0, bank.misses + 1).astype(np.int32)
-        n_hits = _popcount(bank.history, cfg.confirm_n)
         tentative = bank.status == TrackStatus.TENTATIVE
-        confirm = tentative & (n_hits >= cfg.confirm_m)
+        if cfg.initiator == "llr":
+            bank.llr = np.where(hit, bank.llr, bank.llr + math.log1p(-cfg.detection_probability))
+            confirm = tentative & (bank.llr >= cfg.llr_confirm)
+            still_possible = bank.llr > cfg.llr_delete
+        else:
+            n_hits = _popcount(bank.history, cfg.confirm_n)
+            confirm = tentative & (n_hits >= cfg.confirm_m)
+            still_possible = n_hits + np.maximum(cfg.confirm_n - bank.age, 0) >= cfg.confirm_m
         tentative &= ~confirm
         firm = ~tentative
         bank.status = np.where(
             firm, np.where(hit, TrackStatus.CONFIRMED, TrackStatus.COASTING), bank.status
         ).astype(np.int8)
-        still_possible = n_hits + np.maximum(cfg.confirm_n - bank.age, 0) >= cfg.confirm_m
         drop = tentative & ((bank.misses >= cfg.tentative_max_misses) | ~still_possible)
         if not math.isnan(t_frame):
             coast = np.maximum(t_frame - bank.t_update, 0.0)
             max_coast = np.minimum(cfg.confirmed_max_coast_s, cfg.coast_s_per_hit * bank.hits)
             too_long = coast > max_coast
-            too_vague = (
-                _predicted_position_trace(bank.P, coast, self._model)
-                > cfg.confirmed_max_position_std**2
-            )
-            drop |= firm & ~hit & (too_long | too_vague)
+            drop |= firm & ~hit & too_long
+            # The covariance bound, on the IMM prediction the snapshot would show.
+            c = np.flatnonzero(firm & ~hit & ~drop)
+            if c.shape[0] and math.isfinite(cfg.confirmed_max_position_std):
+                mu, xm, Pm = imm_mix_predict(
+                    self._imm, bank.mu[c], bank.xm[c], bank.Pm[c], coast[c]
+                )
+                _, Pc = imm_combine(mu, xm, Pm)
+                vague = Pc[:, _I3, _I3].sum(axis=1) > cfg.confirmed_max_position_std**2
+                drop[c[vague]] = True
+        drop[merged] = True
         bank.hit_frame = np.zeros(len(bank), np.bool_)
-        self._deleted = bank.track_id[drop].copy()
+        bank.frame_sensors = np.zeros(len(bank), np.int64)
+        self._deleted = np.sort(bank.track_id[drop])
         bank.compact(~drop)
 
     # --------------------------------------------------------------- output
 
     def snapshot(self, t: float) -> TrackTable:
-        """All live tracks predicted to time ``t``, without changing the tracker's state.
+        """All live 3-D tracks predicted to time ``t``, without changing the tracker's state.
 
         Parameters
         ----------
@@ -480,7 +1119,8 @@ class MultiSensorTracker:
         if len(bank) == 0:
             return TrackTable.empty(float(t))
         dt = np.maximum(float(t) - bank.t_update, 0.0)
-        x, P = kalman_predict(bank.x, bank.P, dt, self._model)
+        mu, xm, Pm = imm_mix_predict(self._imm, bank.mu, bank.xm, bank.Pm, dt)
+        x, P = imm_combine(mu, xm, Pm)
         with np.errstate(invalid="ignore", divide="ignore"):
             rcs = np.where(bank.rcs_count > 0, bank.rcs_db_sum / bank.rcs_count, np.nan)
         return TrackTable(
@@ -499,19 +1139,130 @@ class MultiSensorTracker:
             truth=bank.truth.copy(),
         )
 
+    def mode_probabilities(self) -> tuple[NDArray[np.int64], F64]:
+        """``(track_id (N,), mu (N, r))``: each live track's IMM mode probabilities at its last
+        update (mode order of :attr:`imm`)."""
+        return self._bank.track_id.copy(), self._bank.mu.copy()
 
-def _predicted_position_trace(
-    P: NDArray[np.float64], dt: NDArray[np.float64], model: NearlyConstantVelocityModel
-) -> NDArray[np.float64]:
-    """``tr P_pos (N,)``, m², of covariances ``P (N, 6, 6)`` predicted ahead by ``dt (N,)`` s.
+    def bearing_tracks(self, t: float) -> BearingTrackTable:
+        """The bearing-only tracks (one passive sensor, no 3-D position) predicted to ``t``."""
+        return self._bearing_only.snapshot(float(t))
 
-    Exact for NCV without forming ``F P Fᵀ``: ``tr(P_pp + dt (P_pv + P_vp) + dt² P_vv + Q_pp)``.
-    """
-    tr_pp = P[:, _I3, _I3].sum(axis=1)
-    tr_pv = P[:, _I3, _I3 + 3].sum(axis=1)
-    tr_vv = P[:, _I3 + 3, _I3 + 3].sum(axis=1)
-    out: NDArray[np.float64] = tr_pp + 2.0 * dt * tr_pv + dt * dt * tr_vv
-    return out + model.position_noise_trace(dt)
+
+# ------------------------------------------------------------------ kernels
+
+
+def _run_starts(keys: NDArray[np.generic]) -> B:
+    """Mask of the first element of each run of equal values in sorted ``keys`` (empty-safe)."""
+    out = np.ones(keys.shape[0], np.bool_)
+    out[1:] = keys[1:] != keys[:-1]
+    return out
+
+
+def _well_formed(batch: DetectionBatch) -> B:
+    """Rows the tracker can use: finite time, first two ``z`` components, the noise of every
+    measured component, and the sensor position of angle measurements."""
+    z, R = batch.z, batch.R
+    measured = np.isfinite(z)
+    diag = np.diagonal(R, axis1=1, axis2=2)
+    ok = np.isfinite(batch.t) & measured[:, 0] & measured[:, 1]
+    ok &= np.all(~measured | (np.isfinite(diag) & (diag > 0.0)), axis=1)
+    pair_ok = np.isfinite(R) | ~(measured[:, :, None] & measured[:, None, :])
+    ok &= np.all(pair_ok, axis=(1, 2))
+    angular = (batch.kind == _POL) | (batch.kind == _BRG)
+    ok &= ~angular | np.all(np.isfinite(batch.sensor_pos), axis=1)
+    result: B = ok
+    return result
+
+
+def _pseudo_positions(scan: DetectionBatch) -> tuple[F64, F64]:
+    """ENU point ``(M, 3)`` (NaN up for 2-D data, all NaN for bearings) and the trace of its
+    position covariance ``(M,)`` of each detection, for the Euclidean pre-gate."""
+    m = len(scan)
+    pts = np.full((m, 3), np.nan)
+    var = np.zeros(m)
+    kind, z, R, sp = scan.kind, scan.z, scan.R, scan.sensor_pos
+    pos = (kind == _POS) | (kind == _SIG)
+    pts[pos] = z[pos]
+    d = np.diagonal(R, axis1=1, axis2=2)
+    var[pos] = np.where(np.isfinite(z[pos]), d[pos], 0.0).sum(axis=1)
+    pol = np.flatnonzero(kind == _POL)
+    if pol.shape[0]:
+        r, az, el = z[pol, 0], z[pol, 1], z[pol, 2]
+        flat = ~np.isfinite(el)
+        horiz = np.where(flat, r, r * np.cos(np.where(flat, 0.0, el)))
+        pts[pol, 0] = sp[pol, 0] + horiz * np.sin(az)
+        pts[pol, 1] = sp[pol, 1] + horiz * np.cos(az)
+        pts[pol, 2] = np.where(flat, np.nan, sp[pol, 2] + r * np.sin(np.where(flat, 0.0, el)))
+        var[pol] = d[pol, 0] + r * r * (d[pol, 1] + np.where(flat, 0.0, d[pol, 2]))
+    return pts, var
+
+
+def _angular_candidates(
+    track_pos: F64, tr_pred: F64, bearings: DetectionBatch, gamma: float
+) -> tuple[IntP, IntP]:
+    """Tracks whose predicted direction from a bearing's sensor lies within the gate of that
+    bearing (dense over tracks x bearings: bearings per scan are few)."""
+    d = track_pos[:, None, :] - bearings.sensor_pos[None, :, :]  # (N, B, 3)
+    horiz = np.hypot(d[..., 0], d[..., 1])
+    rng = np.maximum(np.sqrt(horiz**2 + d[..., 2] ** 2), 1.0)
+    az = np.arctan2(d[..., 0], d[..., 1])
+    spread = np.sqrt(tr_pred)[:, None] / rng  # angular size of the track's uncertainty, rad
+    R = bearings.R
+    tol_az = np.sqrt(gamma) * (
+        spread / np.maximum(horiz / rng, 1e-3) + np.sqrt(R[:, 0, 0])[None, :]
+    )
+    ok = np.abs(_wrap(az - bearings.z[None, :, 0])) <= tol_az
+    el_meas = bearings.z[:, 1]
+    has_el = np.isfinite(el_meas)
+    if np.any(has_el):
+        el = np.arctan2(d[..., 2], horiz)
+        tol_el = np.sqrt(gamma) * (spread + np.sqrt(np.where(has_el, R[:, 1, 1], 0.0))[None, :])
+        ok &= ~has_el[None, :] | (np.abs(el - np.where(has_el, el_meas, 0.0)[None, :]) <= tol_el)
+    ti, bj = np.nonzero(ok)
+    return ti.astype(np.intp), bj.astype(np.intp)
+
+
+def _ekf_update(X: F64, P: F64, scan: DetectionBatch, rows: IntP) -> tuple[F64, F64, F64]:
+    """EKF update of states ``X (K, 6)`` with detections ``rows (K,)`` of ``scan``; returns the
+    posteriors and each pair's log-likelihood (range rate applied sequentially, not scored)."""
+    kind, z, R, sp = scan.kind[rows], scan.z[rows], scan.R[rows], scan.sensor_pos[rows]
+    st = pair_statistics(X, P, kind, z, R, sp)
+    usable = np.isfinite(st.d2)  # S positive definite
+    x_new, P_new = X.copy(), P.copy()
+    if np.any(usable):
+        u = np.flatnonzero(usable)
+        x_new[u], P_new[u] = linearised_update(X[u], P[u], st.nu[u], st.H[u], st.R[u])
+    rr = scan.range_rate[rows]
+    has_rr = np.isfinite(rr) & (kind == _POL)
+    if np.any(has_rr):
+        h = np.flatnonzero(has_rr)
+        x_rr, P_rr, _ = range_rate_update(
+            x_new[h], P_new[h], rr[h], scan.range_rate_var[rows][h], sp[h]
+        )
+        x_new[h], P_new[h] = x_rr, P_rr
+    ll: F64 = np.where(usable & np.isfinite(st.log_likelihood), st.log_likelihood, -np.inf)
+    return x_new, P_new, ll
+
+
+def _ncv_predict(x: F64, P: F64, dt: F64, model: NearlyConstantVelocityModel) -> tuple[F64, F64]:
+    F = model.transition(dt)
+    Q = model.process_noise(dt)
+    x_pred = np.einsum("nij,nj->ni", F, x)
+    P_pred = F @ P @ np.swapaxes(F, 1, 2) + Q
+    return x_pred, 0.5 * (P_pred + np.swapaxes(P_pred, 1, 2))
+
+
+def _retrodict(
+    x: F64, P: F64, lag: F64, model: NearlyConstantVelocityModel
+) -> tuple[F64, F64, F64]:
+    """States ``lag > 0`` seconds back: ``F(−lag) x``, ``F(−lag)(P + Q)F(−lag)ᵀ`` and the
+    cross-covariance ``P F(−lag)ᵀ`` of the current and the retrodicted state."""
+    Fb = model.transition(-lag)
+    Q = model.process_noise(lag)
+    xd = np.einsum("nij,nj->ni", Fb, x)
+    Pd = Fb @ (P + Q) @ np.swapaxes(Fb, 1, 2)
+    return xd, 0.5 * (Pd + np.swapaxes(Pd, 1, 2)), P @ np.swapaxes(Fb, 1, 2)
 
 
 def _sensor_bits(sensor: NDArray[np.int32]) -> NDArray[np.int64]:
