@@ -127,6 +127,7 @@ from dronewall.tracking.imm import (
     single_model,
 )
 from dronewall.tracking.jpda import jpda_probabilities
+from dronewall.tracking.kalman import mahalanobis_pairs, position_update
 from dronewall.tracking.measurement import (
     cross_covariance_update,
     initial_state,
@@ -494,8 +495,10 @@ class MultiSensorTracker:
         """
         self._deleted = np.empty(0, np.int64)
         self._frame_bearings = []
-        kinds = [_POS, _POL, _BRG] + ([_SIG] if self._config.use_sightings else [])
-        used = np.isin(batch.kind, kinds)
+        kind = batch.kind
+        used = (kind == _POS) | (kind == _POL) | (kind == _BRG)
+        if self._config.use_sightings:
+            used |= kind == _SIG
         ok = used & _well_formed(batch)
         self.counters["rows_rejected"] += int(np.count_nonzero(used & ~ok))
         rows = batch.select(ok)
@@ -655,17 +658,15 @@ class MultiSensorTracker:
             return p_free
         tu, tl = np.unique(ti, return_inverse=True)
         pred = self._predict(tu, t_s)
-        st = pair_statistics(
-            pred.x[tl], pred.P[tl], scan.kind[dj], scan.z[dj], scan.R[dj], scan.sensor_pos[dj]
-        )
-        inside = (st.dof > 0) & (st.d2 <= self._thr[st.dof])
+        d2, log_l, dof = _gating_statistics(pred.x, pred.P, tl, dj, scan)
+        inside = (dof > 0) & (d2 <= self._thr[dof])
         tl, dj = tl[inside], dj[inside]
         if tl.shape[0] == 0:
             return p_free
         ln_lam = self._log_clutter(scan)
         ln_ref = math.log(cfg.clutter_density)
         # log(L / λ_j) + ln λ_ref: each detection's likelihood in the reference clutter units.
-        loglik = st.log_likelihood[inside] - ln_lam[dj] + ln_ref
+        loglik = log_l[inside] - ln_lam[dj] + ln_ref
         sighting = scan.kind == _SIG
         if cfg.associator == "gnn":
             cost = -2.0 * loglik - 3.0 * _LN2PI  # the associator adds 3 ln 2π − 2 ln P_D
@@ -721,11 +722,12 @@ class MultiSensorTracker:
         bank = self._bank
         bank.mu[g], bank.xm[g], bank.Pm[g], bank.x[g], bank.P[g] = mu, xm, Pm, x, Pc
         bank.t_update[g] = t_s
-        # Track score: ln(P_D L / λ) with the combined prediction's likelihood.
-        st = pair_statistics(
-            pred.x[k], pred.P[k], scan.kind[d], scan.z[d], scan.R[d], scan.sensor_pos[d]
-        )
-        dl = math.log(self._config.detection_probability) + st.log_likelihood - ln_lam[d]
+        # Track score: ln(P_D L / λ), L the mixture Σ_m μ_m L_m of the mode likelihoods.
+        w = np.log(np.maximum(pred.mu[k], 1e-300)) + ll.reshape(n, r)
+        w_max = np.max(w, axis=1)
+        with np.errstate(invalid="ignore"):
+            ln_l = w_max + np.log(np.exp(w - w_max[:, None]).sum(axis=1))
+        dl = math.log(self._config.detection_probability) + ln_l - ln_lam[d]
         self._record(g, d, scan, dl)
 
     def _update_oosm(self, g: IntP, d: IntP, scan: DetectionBatch, t_s: float) -> None:
@@ -1223,25 +1225,67 @@ def _angular_candidates(
     return ti.astype(np.intp), bj.astype(np.intp)
 
 
+def _gating_statistics(
+    x: F64, P: F64, tl: IntP, dj: IntP, scan: DetectionBatch
+) -> tuple[F64, F64, NDArray[np.intp]]:
+    """``d² (K,)``, log-likelihood ``(K,)`` and degrees of freedom ``(K,)`` of the pairs
+    ``(tl, dj)`` of predicted states ``x``/``P`` and detections of ``scan``: the closed-form
+    position kernel for full 3-D positions, the masked EKF statistics for the rest."""
+    kind, z = scan.kind[dj], scan.z[dj]
+    fast = ((kind == _POS) | (kind == _SIG)) & np.all(np.isfinite(z), axis=1)
+    d2 = np.full(tl.shape[0], np.nan)
+    log_l = np.full(tl.shape[0], -np.inf)
+    dof = np.full(tl.shape[0], 3, dtype=np.intp)
+    f = np.flatnonzero(fast)
+    if f.shape[0]:
+        d2f, logdet = mahalanobis_pairs(x[:, :3], P[:, :3, :3], scan.z, scan.R, tl[f], dj[f])
+        d2[f] = d2f
+        log_l[f] = -0.5 * (d2f + logdet + 3.0 * _LN2PI)
+    g = np.flatnonzero(~fast)
+    if g.shape[0]:
+        st = pair_statistics(
+            x[tl[g]], P[tl[g]], kind[g], z[g], scan.R[dj[g]], scan.sensor_pos[dj[g]]
+        )
+        d2[g] = st.d2
+        log_l[g] = st.log_likelihood
+        dof[g] = st.dof
+    return d2, log_l, dof
+
+
 def _ekf_update(X: F64, P: F64, scan: DetectionBatch, rows: IntP) -> tuple[F64, F64, F64]:
     """EKF update of states ``X (K, 6)`` with detections ``rows (K,)`` of ``scan``; returns the
-    posteriors and each pair's log-likelihood (range rate applied sequentially, not scored)."""
+    posteriors and each pair's log-likelihood (range rate applied sequentially, not scored).
+
+    Full 3-D positions, the bulk of the traffic, take the closed-form path of
+    :func:`~dronewall.tracking.kalman.position_update`; every other row the general masked EKF.
+    """
     kind, z, R, sp = scan.kind[rows], scan.z[rows], scan.R[rows], scan.sensor_pos[rows]
-    st = pair_statistics(X, P, kind, z, R, sp)
-    usable = np.isfinite(st.d2)  # S positive definite
     x_new, P_new = X.copy(), P.copy()
-    if np.any(usable):
-        u = np.flatnonzero(usable)
-        x_new[u], P_new[u] = linearised_update(X[u], P[u], st.nu[u], st.H[u], st.R[u])
-    rr = scan.range_rate[rows]
-    has_rr = np.isfinite(rr) & (kind == _POL)
-    if np.any(has_rr):
-        h = np.flatnonzero(has_rr)
-        x_rr, P_rr, _ = range_rate_update(
-            x_new[h], P_new[h], rr[h], scan.range_rate_var[rows][h], sp[h]
-        )
-        x_new[h], P_new[h] = x_rr, P_rr
-    ll: F64 = np.where(usable & np.isfinite(st.log_likelihood), st.log_likelihood, -np.inf)
+    ll = np.full(X.shape[0], -np.inf)
+    fast = ((kind == _POS) | (kind == _SIG)) & np.all(np.isfinite(z), axis=1)
+    if np.any(fast):
+        f = np.flatnonzero(fast)
+        xf, Pf, d2, logdet = position_update(X[f], P[f], z[f], R[f])
+        x_new[f], P_new[f] = xf, Pf
+        ll[f] = np.where(np.isfinite(d2), -0.5 * (d2 + logdet + 3.0 * _LN2PI), -np.inf)
+    g = np.flatnonzero(~fast)
+    if g.shape[0]:
+        st = pair_statistics(X[g], P[g], kind[g], z[g], R[g], sp[g])
+        usable = np.isfinite(st.d2)  # S positive definite
+        u = g[usable]
+        if u.shape[0]:
+            x_new[u], P_new[u] = linearised_update(
+                X[u], P[u], st.nu[usable], st.H[usable], st.R[usable]
+            )
+        ll[g] = np.where(usable & np.isfinite(st.log_likelihood), st.log_likelihood, -np.inf)
+        rr = scan.range_rate[rows][g]
+        has_rr = np.isfinite(rr) & (kind[g] == _POL) & usable
+        if np.any(has_rr):
+            h = g[has_rr]
+            x_rr, P_rr, _ = range_rate_update(
+                x_new[h], P_new[h], rr[has_rr], scan.range_rate_var[rows][h], sp[h]
+            )
+            x_new[h], P_new[h] = x_rr, P_rr
     return x_new, P_new, ll
 
 
