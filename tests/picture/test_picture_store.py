@@ -128,7 +128,8 @@ def test_version_1_store_is_migrated_and_keeps_its_detections(tmp_path: Path) ->
         assert store.schema_version == 2
         back = store.detections(run)
     np.testing.assert_array_equal(back.z, batch.z)
-    assert np.isnan(back.range_rate).all() and np.isnan(back.range_rate_var).all()
+    assert np.isnan(back.range_rate).all()
+    assert np.isnan(back.range_rate_var).all()
 
 
 def test_mismatching_schema_version_is_refused(tmp_path: Path) -> None:

@@ -136,7 +136,8 @@ def test_polar_plots_2d_and_3d_track_like_positions() -> None:
             R = np.diag([25.0, 0.005**2, 0.0 if two_d else 0.005**2])
             batch = DetectionBatch.build(
                 t=np.array([t]), sensor=0, kind=MeasurementKind.POLAR, z=z[None], R=R,
-                sensor_pos=radar, range_rate=np.array([np.dot(d, [12.0, 0, 0]) / np.linalg.norm(d)]),
+                sensor_pos=radar,
+                range_rate=np.array([np.dot(d, [12.0, 0, 0]) / np.linalg.norm(d)]),
                 range_rate_var=np.array([0.25]),
             )  # fmt: skip
             tracker.step(batch, t=t)
@@ -145,7 +146,8 @@ def test_polar_plots_2d_and_3d_track_like_positions() -> None:
                 dims = 2 if two_d else 3
                 res.append(gospa(_drone(t)[None, :dims], snap.x[snap.confirmed, :dims], c=100.0))
         m = mean_gospa(res)
-        assert m.n_missed == 0 and m.n_false == 0
+        assert m.n_missed == 0
+        assert m.n_false == 0
         assert m.total < 25.0
 
 
@@ -299,7 +301,8 @@ def test_track_score_initiator_rejects_clutter_and_confirms_a_target() -> None:
         confirmed_false.update(snap.track_id[c & (snap.truth < 0)].tolist())
         if first_confirmed is None and np.any(c & (snap.truth == 0)):
             first_confirmed = k
-    assert first_confirmed is not None and first_confirmed <= 3
+    assert first_confirmed is not None
+    assert first_confirmed <= 3
     assert len(confirmed_false) <= 1
     statuses = tracker.snapshot(T0 + 59).status
     assert TrackStatus.CONFIRMED in statuses.tolist()
