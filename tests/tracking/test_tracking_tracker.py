@@ -182,8 +182,9 @@ def test_coasting_track_is_deleted_when_its_position_std_exceeds_the_bound() -> 
     tracker = MultiSensorTracker(cfg)
     _confirmed_mover(tracker)
     for k in range(8, 60):
-        # what the track's sqrt(tr P_pos) will be at the end of this frame
-        std = np.sqrt(np.trace(tracker.snapshot(T0 + k).P[0, :3, :3]))
+        # what the track's horizontal sqrt(P_ee + P_nn) will be at the end of this frame
+        P = tracker.snapshot(T0 + k).P[0]
+        std = np.sqrt(P[0, 0] + P[1, 1])
         tracker.step(DetectionBatch.empty(), t=T0 + k)
         assert (len(tracker) == 0) == (std > bound)
         if len(tracker) == 0:

@@ -77,8 +77,9 @@ At the end of the call the frame is closed:
 * **Deletion.** A tentative track is deleted after ``tentative_max_misses`` consecutive missed
   frames, or (M-of-N) as soon as ``M`` of ``N`` has become unreachable. A confirmed track that
   missed the last frame is ``COASTING``; it is deleted when its last detection is older than
-  ``min(confirmed_max_coast_s, coast_s_per_hit · hits)`` or when ``sqrt(tr P_pos)`` predicted to
-  the frame time exceeds ``confirmed_max_position_std``. A track that hit in the frame is never
+  ``min(confirmed_max_coast_s, coast_s_per_hit · hits)`` or when its horizontal position standard
+  deviation ``sqrt(P_ee + P_nn)`` predicted to the frame time exceeds
+  ``confirmed_max_position_std``. A track that hit in the frame is never
   deleted.
 * **Triangulation**: bearings no track took in the frame, from different sensors, whose lines
   intersect consistently (χ² test) within ``triangulation_window_s``, are paired greedily by
@@ -207,8 +208,10 @@ class TrackerConfig:
         coast_s_per_hit · h)``: a barely confirmed track (possibly a chain of clutter) is held
         6 s, an established one the full time.
     confirmed_max_position_std : float, m
-        A coasting track is also deleted once ``sqrt(tr P_pos)`` predicted to the frame time
-        exceeds this (``math.inf`` turns the test off).
+        A coasting track is also deleted once its horizontal position uncertainty
+        ``sqrt(P_ee + P_nn)``, predicted to the frame time, exceeds this (``math.inf`` turns the
+        test off). Horizontal only: the height of a track fed only 2-D data is never observed
+        and keeps its initial ``unobserved_up_std``.
     init_velocity_std_horizontal, init_velocity_std_vertical : float, m/s
         Velocity standard deviation of a one-point initiated track: 40 m/s per horizontal axis
         admits the second detection of every drone class and Shahed-type munition; 10 m/s up.
@@ -1093,7 +1096,7 @@ class MultiSensorTracker:
                     self._imm, bank.mu[c], bank.xm[c], bank.Pm[c], coast[c]
                 )
                 _, Pc = imm_combine(mu, xm, Pm)
-                vague = Pc[:, _I3, _I3].sum(axis=1) > cfg.confirmed_max_position_std**2
+                vague = Pc[:, 0, 0] + Pc[:, 1, 1] > cfg.confirmed_max_position_std**2
                 drop[c[vague]] = True
         drop[merged] = True
         bank.hit_frame = np.zeros(len(bank), np.bool_)
