@@ -306,3 +306,26 @@ def test_track_score_initiator_rejects_clutter_and_confirms_a_target() -> None:
     assert len(confirmed_false) <= 1
     statuses = tracker.snapshot(T0 + 59).status
     assert TrackStatus.CONFIRMED in statuses.tolist()
+
+
+def test_a_sighting_reported_three_minutes_late_updates_without_counting_as_a_hit() -> None:
+    rng = np.random.default_rng(9)
+    tracker = MultiSensorTracker(TrackerConfig(use_sightings=True))
+    for k in range(200):
+        t = T0 + k
+        tracker.step(_position(t, _drone(t) + rng.multivariate_normal(np.zeros(3), R_POS)), t=t)
+    before = tracker.snapshot(T0 + 199)
+    seen_at = T0 + 20.0
+    sighting = DetectionBatch.build(
+        t=np.array([seen_at]), sensor=5, kind=MeasurementKind.SIGHTING,
+        z=(_drone(seen_at) + [150.0, -80.0, 50.0])[None], R=np.diag([500.0**2] * 3),
+        sensor_pos=np.zeros(3), t_received=np.array([T0 + 200.0]),
+    )  # fmt: skip
+    tracker.step(sighting, t=T0 + 200)
+    after = tracker.snapshot(T0 + 200)
+    assert tracker.counters["oosm_updates"] == 1
+    assert after.hits.tolist() == before.hits.tolist()  # not a hit
+    assert np.all(np.isfinite(after.x))
+    assert np.linalg.eigvalsh(after.P).min() > 0.0
+    assert after.sensors[0] & (1 << 5) == 0  # sightings do not mark the track as seen by a sensor
+    assert len(tracker) == 1  # and never start a track

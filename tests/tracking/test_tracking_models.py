@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.integrate import quad_vec
 from scipy.linalg import expm
@@ -289,6 +289,10 @@ def test_process_noise_is_symmetric_positive_definite(model: MotionModel, dt: fl
 def test_models_are_consistent_over_time_either_direction(
     model: MotionModel, a: float, b: float
 ) -> None:
+    if isinstance(model, HoverModel):
+        # Backward hover steps amplify by e^{|dt|/τ}: beyond ~e^20 the products below lose all
+        # digits in float64 (the tracker never retrodicts a hover mode that far).
+        assume(max(abs(a), abs(b), abs(a + b)) / model.time_constant <= 20.0)
     F = model.transition(np.array([a, b, a + b, -a]))
     Q = model.process_noise(np.array([a, b, a + b]))
     # round-off scales with the terms summed, which backward hover steps amplify (cond ~ e^{|a|/τ})

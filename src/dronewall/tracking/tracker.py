@@ -53,7 +53,8 @@ Out-of-sequence measurements
 ----------------------------
 A detection older than a track's state (a delayed feed; a sighting reported minutes late) updates
 it with a one-step retrodiction (after Bar-Shalom, Chen & Mallick 2004): per mode, the state is
-predicted back to the measurement time, ``x_d = F(−Δ) x``, ``P_d = F(−Δ) (P + Q(Δ)) F(−Δ)ᵀ``, and
+predicted back to the measurement time with the NCV model (backward prediction through the hover
+mode would amplify errors by ``e^{Δ/τ}``), ``x_d = F(−Δ) x``, ``P_d = F(−Δ) (P + Q(Δ)) F(−Δ)ᵀ``, and
 the current state is updated through the cross-covariance ``C = P F(−Δ)ᵀ Hᵀ``:
 ``x ← x + C S⁻¹ ν``, ``P ← P − C S⁻¹ Cᵀ`` with ``S = H P_d Hᵀ + R``. The correlation between the
 current estimation error and the process noise since the measurement is neglected; it is
@@ -192,6 +193,10 @@ class TrackerConfig:
     clutter_density_bearing, clutter_density_azimuth : float, rad⁻², rad⁻¹
         The same for bearings with and without elevation: about one false bearing per scan
         spread over the sensor's field of regard (2π x π/2 and 2π).
+    clutter_density_sighting : float, m⁻³
+        The same for human sighting reports (``use_sightings``): about one unrelated report per
+        30 km x 30 km x 1 km per report time, an assumption. Their kilometre-scale errors make
+        every likelihood small, so this must be small too or no report is ever associated.
     confirm_m, confirm_n : int
         M-of-N confirmation over frames (3 of 5): a steadily detected object is confirmed after
         3 ticks and two missed frames are tolerated, while a chain of clutter must fall inside
@@ -266,6 +271,7 @@ class TrackerConfig:
     clutter_density_2d: float = 1e-7
     clutter_density_bearing: float = 0.1
     clutter_density_azimuth: float = 0.16
+    clutter_density_sighting: float = 1e-12
     confirm_m: int = 3
     confirm_n: int = 5
     tentative_max_misses: int = 2
@@ -315,6 +321,7 @@ class TrackerConfig:
             "clutter_density_2d",
             "clutter_density_bearing",
             "clutter_density_azimuth",
+            "clutter_density_sighting",
             "max_oosm_lag_s",
             "triangulation_window_s",
             "triangulation_max_chi2",
@@ -556,6 +563,7 @@ class MultiSensorTracker:
             )
             vol2 = math.log(c.clutter_density_2d) + np.log(r)
             out = np.where(polar, np.where(has_up, vol3, vol2), out)
+        out = np.where(kind == _SIG, math.log(c.clutter_density_sighting), out)
         bearing = kind == _BRG
         out = np.where(
             bearing,
@@ -741,15 +749,12 @@ class MultiSensorTracker:
         lag = np.repeat(bank.t_update[g] - t_s, r)  # > 0
         X = bank.xm[g].reshape(n * r, 6)
         P = bank.Pm[g].reshape(n * r, 6, 6)
-        xd = np.empty_like(X)
-        Pd = np.empty_like(P)
-        Fb = np.empty_like(P)
-        for j, model in enumerate(self._imm.models):  # a loop over modes only
-            sl = np.arange(j, n * r, r)
-            Fb[sl] = model.transition(-lag[sl])
-            Q = model.process_noise(lag[sl])
-            xd[sl] = np.einsum("kij,kj->ki", Fb[sl], X[sl])
-            Pd[sl] = Fb[sl] @ (P[sl] + Q) @ np.swapaxes(Fb[sl], 1, 2)
+        # Every mode is retrodicted with the NCV model: backward prediction through the hover
+        # mode amplifies by e^{lag/τ}, hopeless for a report minutes late.
+        Fb = self._ncv.transition(-lag)
+        Q = self._ncv.process_noise(lag)
+        xd = np.einsum("kij,kj->ki", Fb, X)
+        Pd = Fb @ (P + Q) @ np.swapaxes(Fb, 1, 2)
         rows = np.repeat(d, r)
         pm = predict_measurement(scan.kind[rows], xd, scan.sensor_pos[rows], scan.z[rows])
         nu = innovation(scan.kind[rows], scan.z[rows], pm)
