@@ -318,7 +318,7 @@ def test_a_sighting_reported_three_minutes_late_updates_without_counting_as_a_hi
     seen_at = T0 + 20.0
     sighting = DetectionBatch.build(
         t=np.array([seen_at]), sensor=5, kind=MeasurementKind.SIGHTING,
-        z=(_drone(seen_at) + [150.0, -80.0, 50.0])[None], R=np.diag([500.0**2] * 3),
+        z=(_drone(seen_at) + np.array([150.0, -80.0, 50.0]))[None], R=np.diag([500.0**2] * 3),
         sensor_pos=np.zeros(3), t_received=np.array([T0 + 200.0]),
     )  # fmt: skip
     tracker.step(sighting, t=T0 + 200)
