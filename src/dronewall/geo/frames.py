@@ -115,3 +115,15 @@ class LocalFrame:
     def enu_to_lla(self, enu: ArrayLike) -> F64:
         """ENU metres in this frame to WGS84 ``(lat_deg, lon_deg, h_m)`` rows."""
         return ecef_to_lla(self.enu_to_ecef(enu))
+
+
+def polar_to_enu_jacobian(r: NDArray[np.float64], az: NDArray[np.float64],
+                          el: NDArray[np.float64]) -> NDArray[np.float64]:  # fmt: skip
+    """``J = ∂(e, n, u)/∂(r, az, el)`` of ``e = r cos(el) sin(az)``, ``n = r cos(el) cos(az)``,
+    ``u = r sin(el)`` (azimuth clockwise from north), shape ``(M, 3, 3)``, columns r, az, el."""
+    sa, ca, se, ce = np.sin(az), np.cos(az), np.sin(el), np.cos(el)
+    J = np.empty((r.shape[0], 3, 3))
+    J[:, :, 0] = np.stack([sa * ce, ca * ce, se], axis=-1)
+    J[:, :, 1] = np.stack([r * ca * ce, -r * sa * ce, np.zeros_like(r)], axis=-1)
+    J[:, :, 2] = np.stack([-r * sa * se, -r * ca * se, r * ce], axis=-1)
+    return J

@@ -37,6 +37,7 @@ from typing import Generic, Literal, Protocol, TypeVar, get_args
 import numpy as np
 
 from dronewall.core.measurements import F64, I8, I16, I64, B, DetectionBatch
+from dronewall.geo.frames import polar_to_enu_jacobian
 
 SensorKind = Literal["radar", "rf", "eoir", "adsb", "sightings"]
 SENSOR_KINDS: tuple[str, ...] = get_args(SensorKind)
@@ -198,21 +199,11 @@ def polar_to_enu(r: F64, az: F64, el: F64) -> F64:
     return np.stack([r * np.sin(az) * ce, r * np.cos(az) * ce, r * np.sin(el)], axis=-1)
 
 
-def polar_jacobian(r: F64, az: F64, el: F64) -> F64:
-    """``J = ∂(e, n, u)/∂(r, az, el)``, shape ``(M, 3, 3)`` (columns: r, az, el)."""
-    sa, ca, se, ce = np.sin(az), np.cos(az), np.sin(el), np.cos(el)
-    J = np.empty((r.shape[0], 3, 3))
-    J[:, :, 0] = np.stack([sa * ce, ca * ce, se], axis=-1)
-    J[:, :, 1] = np.stack([r * ca * ce, -r * sa * ce, np.zeros_like(r)], axis=-1)
-    J[:, :, 2] = np.stack([-r * sa * se, -r * ca * se, r * ce], axis=-1)
-    return J
-
-
 def converted_covariance(
     r: F64, az: F64, el: F64, sigma_r_m: float, sigma_az_rad: float, sigma_el_rad: float
 ) -> F64:
     """Covariance ``(M, 3, 3)`` of polar measurements converted to ENU: ``J diag(σ²) Jᵀ``."""
-    J = polar_jacobian(r, az, el)
+    J = polar_to_enu_jacobian(r, az, el)
     s2 = np.array([sigma_r_m**2, sigma_az_rad**2, sigma_el_rad**2])
     R: F64 = np.einsum("mik,k,mjk->mij", J, s2, J)
     return 0.5 * (R + np.swapaxes(R, -1, -2))

@@ -60,6 +60,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from dronewall.core.measurements import MeasurementKind
+from dronewall.geo.frames import polar_to_enu_jacobian
 from dronewall.tracking.kalman import (
     cholesky3,
     cross_covariance_update,
@@ -447,16 +448,6 @@ def range_rate_update(
     return x_out, P_out, d2
 
 
-def _polar_to_enu_jacobian(r: F64, az: F64, el: F64) -> F64:
-    """``J = ∂(e, n, u)/∂(r, az, el)``, (K, 3, 3), columns r, az, el."""
-    sa, ca, se, ce = np.sin(az), np.cos(az), np.sin(el), np.cos(el)
-    J = np.empty((r.shape[0], 3, 3))
-    J[:, :, 0] = np.stack([sa * ce, ca * ce, se], axis=-1)
-    J[:, :, 1] = np.stack([r * ca * ce, -r * sa * ce, np.zeros_like(r)], axis=-1)
-    J[:, :, 2] = np.stack([-r * sa * se, -r * ca * se, r * ce], axis=-1)
-    return J
-
-
 def initial_state(
     kind: ArrayLike,
     z: F64,
@@ -537,7 +528,7 @@ def initial_state(
     r = np.where(zf[:, 0], z[:, 0], 0.0)
     az = np.where(zf[:, 1], z[:, 1], 0.0)
     el = np.where(has_up, z[:, 2], 0.0)
-    J = _polar_to_enu_jacobian(r, az, el)
+    J = polar_to_enu_jacobian(r, az, el)
     pos_p = s + J[:, :, 0] * r[:, None]
     pos_p[:, 2] = np.where(has_up, pos_p[:, 2], up0)
     Rp = np.where(measured, R, 0.0)
