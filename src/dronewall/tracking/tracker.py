@@ -586,17 +586,20 @@ class MultiSensorTracker:
         adt = np.abs(dt[usable])
         pos = x[:, :3] + dt[usable, None] * x[:, 3:]
         tr_pp = bank.P[usable][:, _I3, _I3].sum(axis=1)
+        tr_pp_h = bank.P[usable][:, 0, 0] + bank.P[usable][:, 1, 1]
         tr_pred = self._predicted_position_trace(bank.P[usable], adt)
+        # Horizontal only, for 2-D data: a track fed 2-D data keeps an unobserved height.
+        tr_pred_h = self._predicted_position_trace(bank.P[usable], adt, axes=2)
         pts, var = _pseudo_positions(scan)
         ti_parts: list[IntP] = []
         dj_parts: list[IntP] = []
         three = np.flatnonzero(np.all(np.isfinite(pts), axis=1))
         two = np.flatnonzero(np.all(np.isfinite(pts[:, :2]), axis=1) & ~np.isfinite(pts[:, 2]))
-        for group, dims, dof in ((three, 3, 3), (two, 2, 2)):
+        for group, dims, dof, tr in ((three, 3, 3, tr_pred), (two, 2, 2, tr_pred_h)):
             if group.shape[0] == 0:
                 continue
             gamma = float(self._thr[dof])
-            radius = np.sqrt(gamma * (tr_pred + float(var[group].max())))
+            radius = np.sqrt(gamma * (tr + float(var[group].max())))
             tp = pos[:, :dims] if dims == 3 else np.column_stack([pos[:, :2], np.zeros(len(pos))])
             dp = (
                 pts[group, :dims]
@@ -605,7 +608,8 @@ class MultiSensorTracker:
             )
             ti, dj = euclidean_candidates(tp, radius, dp)
             dj = group[dj]
-            reach = cfg.max_speed * adt[ti] + np.sqrt(gamma * (tr_pp[ti] + var[dj]))
+            pp = tr_pp[ti] if dims == 3 else tr_pp_h[ti]
+            reach = cfg.max_speed * adt[ti] + np.sqrt(gamma * (pp + var[dj]))
             moved = pts[dj, :dims] - x[ti, :dims]
             keep = np.einsum("kd,kd->k", moved, moved) <= reach * reach
             ti_parts.append(ti[keep])
@@ -625,11 +629,14 @@ class MultiSensorTracker:
             ti, dj = ti[ok], dj[ok]
         return usable[ti].astype(np.intp), dj.astype(np.intp)
 
-    def _predicted_position_trace(self, P: F64, dt: F64) -> F64:
-        """``tr P_pos`` predicted ``dt ≥ 0`` ahead, with the largest mode's process noise."""
-        tr_pp = P[:, _I3, _I3].sum(axis=1)
-        tr_pv = P[:, _I3, _I3 + 3].sum(axis=1)
-        tr_vv = P[:, _I3 + 3, _I3 + 3].sum(axis=1)
+    def _predicted_position_trace(self, P: F64, dt: F64, axes: int = 3) -> F64:
+        """``tr P_pos`` predicted ``dt ≥ 0`` ahead, with the largest mode's process noise, over
+        the first ``axes`` position axes (3, or 2 for the horizontal; the noise bound is the 3-D
+        one either way)."""
+        i = _I3[:axes]
+        tr_pp = P[:, i, i].sum(axis=1)
+        tr_pv = P[:, i, i + 3].sum(axis=1)
+        tr_vv = P[:, i + 3, i + 3].sum(axis=1)
         noise = np.max([m.position_noise_trace(dt) for m in self._imm.models], axis=0)
         out: F64 = tr_pp + 2.0 * dt * tr_pv + dt * dt * tr_vv + noise
         return out
@@ -1000,8 +1007,9 @@ class MultiSensorTracker:
         if firm.shape[0] >= 2 and np.any(hit[firm]):
             dt = np.maximum(t_frame - bank.t_update[firm], 0.0)
             x, P = _ncv_predict(bank.x[firm], bank.P[firm], dt, self._ncv)
-            sd = np.sqrt(np.maximum(P[:, _I3, _I3].sum(axis=1), 0.0))
-            pairs = cKDTree(x[:, :3]).query_pairs(
+            # Candidates by horizontal distance (the height of 2-D tracks is unobserved).
+            sd = np.sqrt(np.maximum(P[:, 0, 0] + P[:, 1, 1], 0.0))
+            pairs = cKDTree(x[:, :2]).query_pairs(
                 r=float(np.sqrt(self._merge_thr[6]) * 2.0 * sd.max()), output_type="ndarray"
             )
             if pairs.shape[0]:
