@@ -290,21 +290,7 @@ def mahalanobis_pairs(pos: F64, P_pos: F64, z: F64, R: F64, ti: IntP, dj: IntP) 
     logdet : (K,) float
         ``ln det S`` (S in m²).
     """
-    nu = z[dj] - pos[ti]
-    Pi = P_pos[ti]
-    Rj = R[dj]
-    S = Pi + Rj
-    return _pair_terms(
-        nu[:, 0],
-        nu[:, 1],
-        nu[:, 2],
-        S[:, 0, 0],
-        0.5 * (S[:, 0, 1] + S[:, 1, 0]),
-        0.5 * (S[:, 0, 2] + S[:, 2, 0]),
-        S[:, 1, 1],
-        0.5 * (S[:, 1, 2] + S[:, 2, 1]),
-        S[:, 2, 2],
-    )
+    return mahalanobis3(z[dj] - pos[ti], P_pos[ti] + R[dj])
 
 
 def mahalanobis_pairwise(
