@@ -329,3 +329,23 @@ def test_a_sighting_reported_three_minutes_late_updates_without_counting_as_a_hi
     assert np.linalg.eigvalsh(after.P).min() > 0.0
     assert after.sensors[0] & (1 << 5) == 0  # sightings do not mark the track as seen by a sensor
     assert len(tracker) == 1  # and never start a track
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), n=st.integers(2, 12), k=st.integers(0, 40))
+def test_greedy_pairing_in_rounds_equals_the_sequential_greedy(seed: int, n: int, k: int) -> None:
+    from dronewall.tracking.tracker import _greedy_pairs
+
+    rng = np.random.default_rng(seed)
+    i = rng.integers(0, n, k)
+    j = rng.integers(0, n, k)
+    keep = i != j
+    i, j = i[keep], j[keep]
+    cost = rng.integers(0, 5, i.shape[0]).astype(float)  # many ties
+    used = np.zeros(n, bool)
+    expected = []
+    for p in np.lexsort((np.arange(i.shape[0]), cost)):  # the plain greedy, pair by pair
+        if not (used[i[p]] or used[j[p]]):
+            used[i[p]] = used[j[p]] = True
+            expected.append(p)
+    np.testing.assert_array_equal(_greedy_pairs(i, j, cost, n), np.sort(expected))

@@ -129,3 +129,19 @@ class TrackBank:
             return
         for f in fields(self):
             setattr(self, f.name, getattr(self, f.name)[keep])
+
+
+def popcount(bits: I64, width: int) -> I64:
+    """Number of set bits among the lowest ``width`` bits of each of ``bits (N,)``: the hits in
+    an M-of-N history word."""
+    out: I64 = ((bits[:, None] >> np.arange(width)) & 1).sum(axis=1)
+    return out
+
+
+def majority_vote(candidate: I32, votes: I32, label: I32) -> tuple[I32, I32]:
+    """One step of the Boyer-Moore majority vote per row: the running candidate ``(N,)`` and its
+    counter ``(N,)`` after seeing ``label (N,)``. Used on truth labels, for evaluation only."""
+    fresh = votes == 0
+    new_candidate: I32 = np.where(fresh, label, candidate).astype(np.int32)
+    new_votes: I32 = np.where(fresh | (candidate == label), votes + 1, votes - 1).astype(np.int32)
+    return new_candidate, new_votes

@@ -122,6 +122,7 @@ from dronewall.core.errors import ConfigError
 from dronewall.core.measurements import F64, I8, I32, I64, B, DetectionBatch, MeasurementKind
 from dronewall.core.tracks import TrackStatus
 from dronewall.tracking.association import GNNAssociator
+from dronewall.tracking.bank import majority_vote, popcount
 from dronewall.tracking.gating import ChiSquareGate
 
 IntP = NDArray[np.intp]
@@ -302,12 +303,6 @@ def bearing_update(x: F64, P: F64, z: F64, R: F64, use_el: B) -> tuple[F64, F64]
 def _predicted_azimuth_var(P: F64, dt: F64, q: float) -> F64:
     """``P⁻₀₀ (N,)``, rad², of ``P (N, 4, 4)`` predicted by ``dt (N,)`` s, without ``F P Fᵀ``."""
     out: F64 = P[:, 0, 0] + 2.0 * dt * P[:, 0, 1] + dt * dt * P[:, 1, 1] + q * dt**3 / 3.0
-    return out
-
-
-def _popcount(bits: I64, width: int) -> I64:
-    """Number of set bits among the lowest ``width`` bits, ``(N,)``."""
-    out: I64 = ((bits[:, None] >> np.arange(width)) & 1).sum(axis=1)
     return out
 
 
@@ -807,11 +802,10 @@ class BearingOnlyTracker:
         bank.sensor_pos[g] = scan.sensor_pos[d]
         bank.hits[g] += 1
         bank.hit_frame[g] = True
-        # Boyer-Moore majority vote on the truth label (evaluation only).
-        label, cand, votes = scan.truth[d], bank.truth[g], bank.truth_votes[g]
-        fresh = votes == 0
-        bank.truth[g] = np.where(fresh, label, cand)
-        bank.truth_votes[g] = np.where(fresh | (cand == label), votes + 1, votes - 1)
+        # Majority vote on the truth label (evaluation only).
+        bank.truth[g], bank.truth_votes[g] = majority_vote(
+            bank.truth[g], bank.truth_votes[g], scan.truth[d]
+        )
 
     def _initiate(self, t_s: float, scan: _Rows, free: IntP) -> None:
         """Start tentative tracks at scan rows ``free`` (ascending, i.e. canonical order)."""
@@ -868,7 +862,7 @@ class BearingOnlyTracker:
         bank.history = ((bank.history << 1) | hit.astype(np.int64)) & window
         bank.age += 1
         bank.misses = np.where(hit, 0, bank.misses + 1).astype(np.int32)
-        n_hits = _popcount(bank.history, cfg.confirm_n)
+        n_hits = popcount(bank.history, cfg.confirm_n)
         tentative = bank.status == TrackStatus.TENTATIVE
         confirm = tentative & (n_hits >= cfg.confirm_m)
         tentative &= ~confirm

@@ -117,7 +117,7 @@ from dronewall.core.errors import ConfigError
 from dronewall.core.measurements import DetectionBatch, MeasurementKind
 from dronewall.core.tracks import TrackStatus, TrackTable
 from dronewall.tracking.association import GNNAssociator
-from dronewall.tracking.bank import TrackBank
+from dronewall.tracking.bank import TrackBank, majority_vote, popcount
 from dronewall.tracking.bearing_only import BearingOnlyConfig, BearingOnlyTracker, BearingTrackTable
 from dronewall.tracking.gating import chi2_threshold, euclidean_candidates
 from dronewall.tracking.imm import (
@@ -129,7 +129,7 @@ from dronewall.tracking.imm import (
     single_model,
 )
 from dronewall.tracking.jpda import jpda_probabilities
-from dronewall.tracking.kalman import mahalanobis_pairs, position_update
+from dronewall.tracking.kalman import kalman_predict, mahalanobis_pairs, position_update
 from dronewall.tracking.measurement import (
     cross_covariance_update,
     initial_state,
@@ -140,6 +140,7 @@ from dronewall.tracking.measurement import (
     pair_statistics,
     predict_measurement,
     range_rate_update,
+    wrap_angle,
 )
 from dronewall.tracking.models import NearlyConstantVelocityModel
 from dronewall.tracking.triangulation import pair_bearings
@@ -393,18 +394,6 @@ class TrackerConfig:
         )
 
 
-def _popcount(bits: NDArray[np.int64], width: int) -> NDArray[np.int64]:
-    """Number of set bits among the lowest ``width`` bits, ``(N,)``."""
-    out: NDArray[np.int64] = ((bits[:, None] >> np.arange(width)) & 1).sum(axis=1)
-    return out
-
-
-def _wrap(a: F64) -> F64:
-    """Angles wrapped to ``(−π, π]``."""
-    out: F64 = np.pi - np.mod(np.pi - a, 2.0 * np.pi)
-    return out
-
-
 @dataclass(slots=True)
 class _Predicted:
     """Candidate tracks of one scan, predicted (or retrodicted) to the scan time."""
@@ -585,11 +574,12 @@ class MultiSensorTracker:
         x = bank.x[usable]
         adt = np.abs(dt[usable])
         pos = x[:, :3] + dt[usable, None] * x[:, 3:]
-        tr_pp = bank.P[usable][:, _I3, _I3].sum(axis=1)
-        tr_pp_h = bank.P[usable][:, 0, 0] + bank.P[usable][:, 1, 1]
-        tr_pred = self._predicted_position_trace(bank.P[usable], adt)
+        P = bank.P[usable]
+        tr_pp_h = P[:, 0, 0] + P[:, 1, 1]
+        tr_pp = tr_pp_h + P[:, 2, 2]
+        tr_pred = self._predicted_position_trace(P, adt)
         # Horizontal only, for 2-D data: a track fed 2-D data keeps an unobserved height.
-        tr_pred_h = self._predicted_position_trace(bank.P[usable], adt, axes=2)
+        tr_pred_h = self._predicted_position_trace(P, adt, axes=2)
         pts, var = _pseudo_positions(scan)
         ti_parts: list[IntP] = []
         dj_parts: list[IntP] = []
@@ -660,7 +650,7 @@ class MultiSensorTracker:
             x[f], P[f] = imm_combine(mu_f, xm_f, Pm_f)
         b = np.flatnonzero(~forward)
         if b.shape[0]:
-            x[b], P[b], _ = _retrodict(x[b], P[b], -dt[b], self._ncv)
+            x[b], P[b] = _retrodict(x[b], P[b], -dt[b], self._ncv)
         return _Predicted(rows=rows, forward=forward, mu=mu, xm=xm, Pm=Pm, x=x, P=P)
 
     # ----------------------------------------------------------- association
@@ -878,11 +868,10 @@ class MultiSensorTracker:
         bank.frame_sensors[g] |= bits
         bank.llr[g] += np.where(np.isfinite(dl), dl, 0.0)
         bank.llr_max[g] = np.maximum(bank.llr_max[g], bank.llr[g])
-        # Boyer-Moore majority vote on the truth label (evaluation only).
-        label, cand, votes = scan.truth[d], bank.truth[g], bank.truth_votes[g]
-        fresh = votes == 0
-        bank.truth[g] = np.where(fresh, label, cand)
-        bank.truth_votes[g] = np.where(fresh | (cand == label), votes + 1, votes - 1)
+        # Majority vote on the truth label (evaluation only).
+        bank.truth[g], bank.truth_votes[g] = majority_vote(
+            bank.truth[g], bank.truth_votes[g], scan.truth[d]
+        )
 
     def _initiate(self, dets: DetectionBatch) -> None:
         """One-point initiation of tentative tracks at position-like detections ``dets``."""
@@ -964,18 +953,10 @@ class MultiSensorTracker:
         close = np.abs(brg.t[pairs.i] - brg.t[pairs.j]) <= cfg.triangulation_window_s
         close &= np.all(np.isfinite(pairs.position), axis=1)
         cand = np.flatnonzero(close)
-        used = np.zeros(len(brg), np.bool_)
-        picks: list[int] = []
-        order = cand[np.argsort(pairs.chi2[cand], kind="stable")]
-        for p, a, b in zip(
-            order.tolist(), pairs.i[order].tolist(), pairs.j[order].tolist(), strict=True
-        ):
-            if not (used[a] or used[b]):  # greedy by χ²: a loop over candidate pairs
-                used[a] = used[b] = True
-                picks.append(p)
-        if not picks:
+        sel = _greedy_pairs(pairs.i[cand], pairs.j[cand], pairs.chi2[cand], len(brg))
+        if sel.shape[0] == 0:
             return brg
-        sel = np.array(picks, np.intp)
+        sel = cand[sel]
         ii, jj = pairs.i[sel], pairs.j[sel]
         g = sel.shape[0]
         x = np.zeros((g, 6))
@@ -1006,7 +987,7 @@ class MultiSensorTracker:
         found = np.zeros(len(bank), np.bool_)
         if firm.shape[0] >= 2 and np.any(hit[firm]):
             dt = np.maximum(t_frame - bank.t_update[firm], 0.0)
-            x, P = _ncv_predict(bank.x[firm], bank.P[firm], dt, self._ncv)
+            x, P = kalman_predict(bank.x[firm], bank.P[firm], dt, self._ncv)
             # Candidates by horizontal distance (the height of 2-D tracks is unobserved).
             sd = np.sqrt(np.maximum(P[:, 0, 0] + P[:, 1, 1], 0.0))
             pairs = cKDTree(x[:, :2]).query_pairs(
@@ -1053,14 +1034,13 @@ class MultiSensorTracker:
         if merge.shape[0] == 0:
             return none
         keep_row = np.searchsorted(bank.track_id, bank.dup_of[merge])  # ids ascend with rows
-        # Transfer the evidence to the older track (sequentially: a track may absorb several).
-        for y_row, o_row in zip(merge.tolist(), keep_row.tolist(), strict=True):
-            bank.hits[o_row] += bank.hits[y_row]
-            bank.sensors[o_row] |= bank.sensors[y_row]
-            if bank.ident[o_row] < 0:
-                bank.ident[o_row] = bank.ident[y_row]
-            bank.rcs_db_sum[o_row] += bank.rcs_db_sum[y_row]
-            bank.rcs_count[o_row] += bank.rcs_count[y_row]
+        # Transfer the evidence to the older track (scatter-add: a track may absorb several).
+        np.add.at(bank.hits, keep_row, bank.hits[merge])
+        np.bitwise_or.at(bank.sensors, keep_row, bank.sensors[merge])
+        np.add.at(bank.rcs_db_sum, keep_row, bank.rcs_db_sum[merge])
+        np.add.at(bank.rcs_count, keep_row, bank.rcs_count[merge])
+        adopt = (bank.ident[keep_row] < 0) & (bank.ident[merge] >= 0)
+        bank.ident[keep_row[adopt]] = bank.ident[merge[adopt]]
         self.counters["merged"] += int(merge.shape[0])
         return merge
 
@@ -1088,7 +1068,7 @@ class MultiSensorTracker:
             confirm = tentative & (bank.llr >= cfg.llr_confirm)
             still_possible = bank.llr > cfg.llr_delete
         else:
-            n_hits = _popcount(bank.history, cfg.confirm_n)
+            n_hits = popcount(bank.history, cfg.confirm_n)
             confirm = tentative & (n_hits >= cfg.confirm_m)
             still_possible = n_hits + np.maximum(cfg.confirm_n - bank.age, 0) >= cfg.confirm_m
         tentative &= ~confirm
@@ -1170,6 +1150,33 @@ class MultiSensorTracker:
 # ------------------------------------------------------------------ kernels
 
 
+def _greedy_pairs(i: IntP, j: IntP, cost: F64, n: int) -> IntP:
+    """Indices of the pairs ``(i, j)`` (of ``n`` items) a greedy matching by increasing ``cost``
+    keeps, each item in at most one pair.
+
+    Computed in rounds of *locally dominant* pairs, each the cheapest remaining pair of both its
+    items (ties broken by pair index): they are exactly the pairs greedy takes, and each round is
+    an array operation, so the loop runs over rounds (a handful), not over pairs.
+    """
+    rank = np.empty(i.shape[0], np.intp)
+    rank[np.lexsort((np.arange(i.shape[0]), cost))] = np.arange(i.shape[0])
+    alive = np.ones(i.shape[0], np.bool_)
+    free = np.ones(n, np.bool_)
+    picked: list[IntP] = []
+    while np.any(alive):
+        live = np.flatnonzero(alive)
+        best = np.full(n, np.iinfo(np.intp).max)
+        np.minimum.at(best, i[live], rank[live])
+        np.minimum.at(best, j[live], rank[live])
+        win = live[(best[i[live]] == rank[live]) & (best[j[live]] == rank[live])]
+        picked.append(win)
+        free[i[win]] = False
+        free[j[win]] = False
+        alive &= free[i] & free[j]
+    out: IntP = np.sort(np.concatenate(picked)) if picked else np.empty(0, np.intp)
+    return out
+
+
 def _run_starts(keys: NDArray[np.generic]) -> B:
     """Mask of the first element of each run of equal values in sorted ``keys`` (empty-safe)."""
     out = np.ones(keys.shape[0], np.bool_)
@@ -1230,7 +1237,7 @@ def _angular_candidates(
     tol_az = np.sqrt(gamma) * (
         spread / np.maximum(horiz / rng, 1e-3) + np.sqrt(R[:, 0, 0])[None, :]
     )
-    ok = np.abs(_wrap(az - bearings.z[None, :, 0])) <= tol_az
+    ok = np.abs(wrap_angle(az - bearings.z[None, :, 0])) <= tol_az
     el_meas = bearings.z[:, 1]
     has_el = np.isfinite(el_meas)
     if np.any(has_el):
@@ -1305,24 +1312,14 @@ def _ekf_update(X: F64, P: F64, scan: DetectionBatch, rows: IntP) -> tuple[F64, 
     return x_new, P_new, ll
 
 
-def _ncv_predict(x: F64, P: F64, dt: F64, model: NearlyConstantVelocityModel) -> tuple[F64, F64]:
-    F = model.transition(dt)
-    Q = model.process_noise(dt)
-    x_pred = np.einsum("nij,nj->ni", F, x)
-    P_pred = F @ P @ np.swapaxes(F, 1, 2) + Q
-    return x_pred, 0.5 * (P_pred + np.swapaxes(P_pred, 1, 2))
-
-
-def _retrodict(
-    x: F64, P: F64, lag: F64, model: NearlyConstantVelocityModel
-) -> tuple[F64, F64, F64]:
-    """States ``lag > 0`` seconds back: ``F(−lag) x``, ``F(−lag)(P + Q)F(−lag)ᵀ`` and the
-    cross-covariance ``P F(−lag)ᵀ`` of the current and the retrodicted state."""
+def _retrodict(x: F64, P: F64, lag: F64, model: NearlyConstantVelocityModel) -> tuple[F64, F64]:
+    """States ``lag > 0`` seconds back, for gating late detections: ``F(−lag) x`` and
+    ``F(−lag)(P + Q)F(−lag)ᵀ`` (the update itself is in ``_update_oosm``)."""
     Fb = model.transition(-lag)
     Q = model.process_noise(lag)
     xd = np.einsum("nij,nj->ni", Fb, x)
     Pd = Fb @ (P + Q) @ np.swapaxes(Fb, 1, 2)
-    return xd, 0.5 * (Pd + np.swapaxes(Pd, 1, 2)), P @ np.swapaxes(Fb, 1, 2)
+    return xd, 0.5 * (Pd + np.swapaxes(Pd, 1, 2))
 
 
 def _sensor_bits(sensor: NDArray[np.int32]) -> NDArray[np.int64]:
