@@ -57,6 +57,9 @@ def test_run_folder_has_every_output(kb_run: RunResult, summary: dict[str, Any])
     assert summary["sim_duration_s"] > 1000
     for part in ("total", "localisation", "missed", "false", "c_m", "p"):
         assert part in summary["gospa_mean"]
+    assert 0.0 < summary["siap"]["completeness"] <= 1.0
+    # the simulated sensors give only well-formed rows; bearings of two RF sensors triangulate
+    assert summary["tracker_counters"].get("rows_rejected", 0) == 0
     for threat in summary["threats"]:
         assert threat["outcome"] in {"defeated", "leaked", "left"}
 

@@ -349,3 +349,22 @@ def test_greedy_pairing_in_rounds_equals_the_sequential_greedy(seed: int, n: int
             used[i[p]] = used[j[p]] = True
             expected.append(p)
     np.testing.assert_array_equal(_greedy_pairs(i, j, cost, n), np.sort(expected))
+
+
+def test_azimuth_only_bearings_are_used_not_rejected() -> None:
+    rng = np.random.default_rng(10)
+    s0, s1 = np.array([0.0, 0.0, 10.0]), np.array([1500.0, 0.0, 10.0])
+    tracker = MultiSensorTracker(TrackerConfig())
+    for k in range(3):
+        t = T0 + k
+        batch = DetectionBatch.concat([
+            _bearing(t, 0, s0, _drone(t), rng, elevation=False),
+            _bearing(t + 0.2, 1, s1, _drone(t + 0.2), rng, elevation=False),
+        ])  # fmt: skip
+        tracker.step(batch, t=t + 0.5)
+    assert tracker.counters["rows_rejected"] == 0
+    snap = tracker.snapshot(T0 + 2.5)
+    confirmed = snap.select(snap.confirmed)
+    assert len(confirmed) == 1
+    # azimuths fix the horizontal position; the height stays unobserved
+    assert np.linalg.norm(confirmed.x[0, :2] - _drone(T0 + 2.5)[:2]) < 150.0

@@ -203,6 +203,8 @@ def simulate(
                         )
                         advance()
         summary = _summary(scenario, seed, sim, evaluator, ledger, n_detections)
+        # Rows the tracker refused (non-finite values), late detections used, merges, ...
+        summary["tracker_counters"] = dict(sorted(tracker.counters.items()))
         summary["wall_time_s"] = round(time.perf_counter() - wall0, 3)
         store.finish_run(run_id, summary)
     except BaseException:

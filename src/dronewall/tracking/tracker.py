@@ -485,9 +485,9 @@ class MultiSensorTracker:
         ----------
         batch : DetectionBatch
             Detections of any sensors, kinds and times (late ones included). Rows with a
-            non-finite time, first two components of ``z``, noise of a measured component or
-            (polar, bearing) sensor position are not used and counted in
-            ``counters["rows_rejected"]``.
+            non-finite time, first component of ``z``, second component (except a bearing's
+            elevation), noise of a measured component or (polar, bearing) sensor position are
+            not used and counted in ``counters["rows_rejected"]``.
         t : float, optional
             Frame time, s (UTC epoch): the tick this call stands for. Defaults to the latest
             detection time (or the previous frame time when ``batch`` is empty).
@@ -1185,12 +1185,14 @@ def _run_starts(keys: NDArray[np.generic]) -> B:
 
 
 def _well_formed(batch: DetectionBatch) -> B:
-    """Rows the tracker can use: finite time, first two ``z`` components, the noise of every
-    measured component, and the sensor position of angle measurements."""
+    """Rows the tracker can use: finite time, first two ``z`` components (a bearing's elevation
+    may be missing), the noise of every measured component, and the sensor position of angle
+    measurements."""
     z, R = batch.z, batch.R
     measured = np.isfinite(z)
     diag = np.diagonal(R, axis1=1, axis2=2)
-    ok = np.isfinite(batch.t) & measured[:, 0] & measured[:, 1]
+    # The first component always; the second too, except the elevation of a bearing.
+    ok = np.isfinite(batch.t) & measured[:, 0] & (measured[:, 1] | (batch.kind == _BRG))
     ok &= np.all(~measured | (np.isfinite(diag) & (diag > 0.0)), axis=1)
     pair_ok = np.isfinite(R) | ~(measured[:, :, None] & measured[:, None, :])
     ok &= np.all(pair_ok, axis=(1, 2))
