@@ -63,7 +63,7 @@ def detection_file(path: Path, *, bad: bool = True) -> Path:
             "icao": "4CA2B1",
         }
         lines.append(json.dumps(rec))
-        # an RF bearing at the radar (not used by today's tracker, but part of the file)
+        # an azimuth-only RF bearing of target a, from the radar's site: fused into a's track
         az = float(np.degrees(np.arctan2(a[0], a[1])) % 360.0)
         lines.append(
             json.dumps(
@@ -117,7 +117,8 @@ def test_two_straight_targets_come_out_as_two_confirmed_tracks_near_truth(tmp_pa
     adsb = int(np.argmin(np.linalg.norm(last.x[:, :3] - b, axis=1)))
     assert last.ident[adsb] == 0x4CA2B1
     lines = [json.loads(line) for line in out.read_text().splitlines()]
-    assert {tuple(r["sensors"]) for r in lines if "track" in r} == {("radar-1",), ("adsb",)}
+    sensors = {tuple(r["sensors"]) for r in lines if "track" in r}
+    assert sensors == {("radar-1", "rf-1"), ("adsb",)}
 
 
 def test_all_tracks_writes_tentative_tracks_too(tmp_path: Path) -> None:
