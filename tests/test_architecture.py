@@ -22,6 +22,7 @@ ALLOWED: dict[str, set[str]] = {
     "sim": {"core", "geo", "world", "sensors"},
     "tracking": {"core", "geo"},
     "formats": {"core", "geo"},
+    "adapters": {"core", "geo", "world", "formats", "assess"},
     "metrics": {"core"},
     "assess": {"core", "geo", "world"},
     "respond": {"core", "geo", "world", "assess"},
@@ -40,6 +41,7 @@ ALLOWED: dict[str, set[str]] = {
         "picture",
         "report",
         "formats",
+        "adapters",
     },
 }
 NUMERIC_CORE = {"core", "geo", "sensors", "sim", "tracking", "metrics", "assess", "respond"}

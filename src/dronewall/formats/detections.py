@@ -80,8 +80,10 @@ FORMAT_NAME: Final = "dronewall.detections"
 FORMAT_VERSION: Final = 1
 DEFAULT_CHUNK_LINES: Final = 16_384
 
-Source = str | os.PathLike[str] | Iterable[str] | Iterable[bytes]
-"""A file path (``.gz`` read through gzip) or an iterable of lines (str or bytes)."""
+Source = str | os.PathLike[str] | Iterable[str] | Iterable[bytes] | Iterable[dict[str, Any]]
+"""A file path (``.gz`` read through gzip), an iterable of lines (str or bytes), or an iterable of
+records already parsed (dicts in the file's schema, as the wire-format adapters produce them; each
+counts as one line)."""
 
 _NO_POINT: Final = -2
 _DEG = math.pi / 180.0
@@ -277,20 +279,31 @@ class DetectionReader:
 
     # ------------------------------------------------------------ one line
 
-    def _line(self, raw: str | bytes, rows: list[tuple[float, ...]], idents: list[int]) -> None:
-        if self.lines == 1:
-            if isinstance(raw, bytes):
-                raw = raw.removeprefix(b"\xef\xbb\xbf")
-            else:
-                raw = raw.removeprefix("\ufeff")
-        try:
-            obj = json.loads(raw)
-        except (ValueError, RecursionError) as exc:
-            if not raw.strip():
-                return  # blank lines are allowed (and counted in `lines`)
-            msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-            self._error(raw, None, f"not valid JSON: {msg}")
-            return
+    def _line(
+        self,
+        raw: str | bytes | dict[str, Any],
+        rows: list[tuple[float, ...]],
+        idents: list[int],
+    ) -> None:
+        if raw.__class__ is dict:  # a record already parsed: an adapter's output
+            obj: Any = raw
+            raw = _record_text(raw)
+        else:
+            assert isinstance(raw, str | bytes)
+            if self.lines == 1:
+                if isinstance(raw, bytes):
+                    raw = raw.removeprefix(b"\xef\xbb\xbf")
+                else:
+                    raw = raw.removeprefix("\ufeff")
+            try:
+                obj = json.loads(raw)
+            except (ValueError, RecursionError) as exc:
+                if not raw.strip():
+                    return  # blank lines are allowed (and counted in `lines`)
+                msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+                self._error(raw, None, f"not valid JSON: {msg}")
+                return
+        assert isinstance(raw, str | bytes)
         if obj.__class__ is not dict:
             self._error(raw, None, "a record must be a JSON object")
             return
@@ -713,7 +726,17 @@ def _rotate_angles(az: F64, el: F64, R: F64, M: F64, ang: int) -> tuple[F64, F64
     return az_out, el_out, np.where(ok[:, None, None], R2, R)
 
 
-def _open_lines(source: Source, name: str) -> AbstractContextManager[Iterable[str | bytes]]:
+def _record_text(obj: Mapping[str, Any]) -> str:
+    """A parsed record as the text a bad-record report quotes."""
+    try:
+        return json.dumps(obj, separators=(",", ":"), default=repr)[:TEXT_LIMIT]
+    except (TypeError, ValueError, RecursionError):
+        return repr(obj)[:TEXT_LIMIT]
+
+
+def _open_lines(
+    source: Source, name: str
+) -> AbstractContextManager[Iterable[str | bytes | dict[str, Any]]]:
     if not isinstance(source, str | os.PathLike):
         return nullcontext(source)
     path = Path(source)
