@@ -21,7 +21,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, Literal
 
 import dpkt
 
@@ -89,10 +89,9 @@ def iter_packets(path: str | os.PathLike[str], log: DecodeLog | None = None) -> 
         classic = isinstance(reader, dpkt.pcap.Reader)
         # classic pcap: a 24-byte global header, then per packet a 16-byte record header whose
         # bytes 8-11 are the captured length; dpkt yields a record cut short without a word
-        order = (
-            "little"
-            if os.pread(fp.fileno(), 4, 0) in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1")
-            else "big"
+        magic = os.pread(fp.fileno(), 4, 0)
+        order: Literal["little", "big"] = (
+            "little" if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else "big"
         )
         offset = 24
         index = -1
