@@ -1,0 +1,1 @@
+"""Generated SAPIENT bindings (see tools/gen_sapient_proto.py)."""
