@@ -56,8 +56,9 @@ registration of a large node is tens of kB. A larger length is taken as lost fra
 
 def frame(msg: Message) -> bytes:
     """A message as it goes on the wire: length header + serialised bytes."""
-    payload = msg.SerializeToString()
-    return HEADER.pack(len(payload)) + payload
+    payload = bytes(msg.SerializeToString())
+    head: bytes = HEADER.pack(len(payload))
+    return head + payload
 
 
 def parse_payload(payload: bytes) -> Any:
@@ -74,7 +75,7 @@ def _has_unknown_fields(msg: Message) -> bool:
     copy = type(msg)()
     copy.CopyFrom(msg)
     copy.DiscardUnknownFields()
-    return copy.ByteSize() != msg.ByteSize()
+    return bool(copy.ByteSize() != msg.ByteSize())
 
 
 def plausible(msg: Any) -> bool:

@@ -170,7 +170,7 @@ class NodeState:
 def timestamp_s(msg: Any) -> float:
     """The envelope ``timestamp`` as UTC epoch seconds."""
     ts = msg.timestamp
-    return float(ts.seconds) + ts.nanos * 1e-9
+    return float(ts.seconds) + float(ts.nanos) * 1e-9
 
 
 @cache

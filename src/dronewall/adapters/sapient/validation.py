@@ -157,7 +157,7 @@ def _present(msg: Message, fd: FieldDescriptor) -> bool:
     if fd.is_repeated:
         return len(getattr(msg, fd.name)) > 0
     if fd.has_presence:
-        return msg.HasField(fd.name)
+        return bool(msg.HasField(fd.name))
     return bool(getattr(msg, fd.name))  # proto3 implicit presence: default means "not sent"
 
 
