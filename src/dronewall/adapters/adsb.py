@@ -31,6 +31,7 @@ from dronewall.adapters.adsb_modes import (
     cpr_local,
     cpr_nl,
     crc24,
+    decode_reply,
     height_from_baro,
     horizontal_std,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "cpr_local",
     "cpr_nl",
     "crc24",
+    "decode_reply",
     "height_from_baro",
     "horizontal_std",
     "read_avr_capture",

@@ -209,6 +209,8 @@ _NL_LATS: Final = _nl_transitions()
 def cpr_nl(lat_deg: float) -> int:
     """Number of longitude zones NL(lat) (DO-260B §A.1.7.2 d), 1..59."""
     lat = abs(lat_deg)
+    if lat == 87.0:  # the nl = 2 boundary, exactly 87 deg in the standard, rounds below it
+        return 2
     nl = 1
     for i, limit in enumerate(_NL_LATS):  # limit of nl = i + 2
         if lat < limit:
@@ -505,6 +507,10 @@ class ModeSCore:
         unit: OffsetUnit,
     ) -> DetectionRecord | None:
         st = self._state(addr)
+        if df in (20, 21):
+            cs = comm_b_callsign(payload)
+            if cs is not None:
+                st.callsign = cs
         if df in (4, 20):
             alt = msg.get("altitude")
             if isinstance(alt, int | float):
@@ -572,6 +578,9 @@ class ModeSCore:
     ) -> DetectionRecord | None:
         opt = self.options
         surface = tc <= 8
+        alt = msg.get("altitude")
+        if 9 <= tc <= 18 and isinstance(alt, int | float):
+            st.alt_baro_ft = float(alt)
         lat_c, lon_c = msg.get("lat_cpr"), msg.get("lon_cpr")
         if not isinstance(lat_c, int) or not isinstance(lon_c, int):
             me = int.from_bytes(payload[4:11], "big")
@@ -685,7 +694,6 @@ class ModeSCore:
             rec["x_height_source"] = "gnss"
             rec["x_alt_gnss_ft"] = alt
         else:
-            st.alt_baro_ft = float(alt)
             diff = st.geo_minus_baro_ft if t - st.t_geo <= GEO_DIFF_MAX_AGE_S else None
             h, sv, label = height_from_baro(float(alt), diff, opt.geoid_height_m)
             position["alt_m"] = h
@@ -750,3 +758,84 @@ def _decode_hex(hexes: list[str]) -> list[dict[str, Any] | None]:
             except Exception:
                 out.append(None)
         return out
+
+
+_AIS: Final = "#ABCDEFGHIJKLMNOPQRSTUVWXYZ##### ###############0123456789######"
+
+
+def comm_b_callsign(payload: bytes) -> str | None:
+    """Callsign of a DF 20/21 reply carrying BDS 2,0 (ICAO Doc 9871 §A.2.2.2), else None.
+
+    The MB field (bytes 4-10) is ``0x20`` then eight 6-bit characters of the ICAO (IA-5
+    subset) alphabet; a reply whose characters are not letters, digits or spaces is not taken
+    as BDS 2,0 (the register number is not transmitted, so this check is the inference).
+    """
+    if len(payload) != 14 or payload[4] != 0x20:
+        return None
+    bits = int.from_bytes(payload[5:11], "big")
+    chars = [_AIS[(bits >> (42 - 6 * i)) & 0x3F] for i in range(8)]
+    text = "".join(chars)
+    if "#" in text:
+        return None
+    text = text.strip()
+    return text or None
+
+
+def decode_reply(payload: bytes) -> dict[str, Any]:
+    """The fields of one Mode S reply that this adapter uses, in the units of the message.
+
+    For inspection and golden tests; :class:`ModeSCore` applies the same decoding in a stream.
+
+    Parameters
+    ----------
+    payload : bytes
+        A 7- or 14-byte reply.
+
+    Returns
+    -------
+    dict
+        ``df``; ``address`` (6 upper-case hex digits: the AA field of DF 11/17/18, else the
+        address recovered from the Address/Parity field); ``crc_ok`` (DF 11/17/18: remainder 0,
+        DF 11 up to the interrogator code; None for Address/Parity formats); and when present
+        ``tc``, ``callsign``, ``altitude_ft`` (barometric, or GNSS for TC 20-22),
+        ``cpr_odd``, ``lat_cpr``, ``lon_cpr``, ``ground_speed_kt``, ``track_deg``,
+        ``vertical_rate_fpm``, ``geo_minus_baro_ft``, ``squawk``.
+    """
+    df = payload[0] >> 3
+    rem = crc24(payload)
+    out: dict[str, Any] = {"df": df}
+    if df in (11, 17, 18):
+        out["address"] = payload[1:4].hex().upper()
+        out["crc_ok"] = rem == 0 if df != 11 else not rem & 0xFFFF80
+    else:
+        out["address"] = f"{rem:06X}"
+        out["crc_ok"] = None
+    if out["crc_ok"] is False or len(payload) not in (7, 14):
+        return out
+    msg = _decode_hex([payload.hex()])[0] or {}
+    if df in (17, 18):
+        out["tc"] = payload[4] >> 3
+    pairs = (
+        ("callsign", "callsign"),
+        ("altitude", "altitude_ft"),
+        ("lat_cpr", "lat_cpr"),
+        ("lon_cpr", "lon_cpr"),
+        ("groundspeed", "ground_speed_kt"),
+        ("track", "track_deg"),
+        ("vertical_rate", "vertical_rate_fpm"),
+        ("geo_minus_baro", "geo_minus_baro_ft"),
+        ("squawk", "squawk"),
+    )
+    for src, dst in pairs:
+        v = msg.get(src)
+        if v is not None:
+            out[dst] = v
+    if isinstance(out.get("callsign"), str):
+        out["callsign"] = out["callsign"].strip("_ #")
+    if df in (20, 21):
+        cs = comm_b_callsign(payload)
+        if cs is not None:
+            out["callsign"] = cs
+    if "lat_cpr" in out:
+        out["cpr_odd"] = bool((payload[6] >> 2) & 1)
+    return out
