@@ -98,7 +98,8 @@ def test_gencode_version_is_supported_by_the_runtime() -> None:
     assert m is not None
     gen = tuple(int(g) for g in m.groups())
     runtime = (runtime_version.MAJOR, runtime_version.MINOR, runtime_version.PATCH)
-    assert gen <= runtime and runtime[0] - gen[0] <= 1
+    assert gen <= runtime
+    assert runtime[0] - gen[0] <= 1
 
 
 # -- validation against the harness samples ---------------------------------------------------
@@ -155,7 +156,8 @@ def test_invalid_sample_is_rejected_for_the_reason_its_name_gives(name: str) -> 
     assert reasons
     if name in DISAGREE:
         assert all("derived_detection" not in r for r in reasons)
-        assert reasons[0].startswith("json: ") and "detectionLocation" in reasons[0]
+        assert reasons[0].startswith("json: ")
+        assert "detectionLocation" in reasons[0]
         return
     key = _expected_field(name).lower().replace("_", "")
     pattern = re.compile(r"(^|[.\s\[\]'\"])" + re.escape(key) + r"($|[.:\[\s'\"])")
@@ -198,7 +200,8 @@ def test_harness_detection_with_latlon_declared_utm_is_not_placed() -> None:
         "DetectionReport.ThreeClassProbabilities.FullMessage.json",
     ):
         assert dec.process(_msg("valid", name)) == []
-    assert dec.log.good == 0 and dec.log.bad == 2
+    assert dec.log.good == 0
+    assert dec.log.bad == 2
     assert all(
         "look like latitude/longitude in degrees declared as LOCATION_COORDINATE_SYSTEM_UTM_M"
         in issue.reason
@@ -219,7 +222,8 @@ def test_utm_detection_becomes_a_wgs84_position_record() -> None:
     assert rec["t"] == pytest.approx(1688733857.0276387)
     assert rec["sensor"] == "a8654cdf-4328-47de-81fa-c495589e30c8"
     assert rec["x_object_id"] == "01GGYFBAXH4VYRQYEX7S3XGK3H"
-    assert rec["x_class"] == "Human" and rec["x_class_confidence"] == pytest.approx(0.8)
+    assert rec["x_class"] == "Human"
+    assert rec["x_class_confidence"] == pytest.approx(0.8)
     assert rec["x_confidence"] == pytest.approx(0.99)
     result = read_detections(records)
     assert result.bad_lines == 0
@@ -253,12 +257,14 @@ def test_range_bearing_detection_is_polar_from_the_node_status_position() -> Non
     grid_north_true_az = Geod(ellps="WGS84").inv(LON, LAT, lon2, lat2)[0]
     assert grid_convergence_deg(LAT, LON) == pytest.approx(grid_north_true_az, abs=1e-3)
     assert rec["polar"]["azimuth_deg"] == pytest.approx(1.0 + grid_north_true_az, abs=1e-3)
-    assert rec["polar"]["range_m"] == 1.0 and rec["polar"]["elevation_deg"] == 1.0
+    assert rec["polar"]["range_m"] == 1.0
+    assert rec["polar"]["elevation_deg"] == 1.0
     assert rec["std"] == [1.0, 1.0, 1.0]
     det.detection_report.range_bearing.ClearField("range")
     det.detection_report.range_bearing.datum = range_bearing_pb2.RANGE_BEARING_DATUM_TRUE
     bearing = dec.process(det)[0]
-    assert bearing["kind"] == "bearing" and bearing["bearing"]["azimuth_deg"] == 1.0
+    assert bearing["kind"] == "bearing"
+    assert bearing["bearing"]["azimuth_deg"] == 1.0
     assert read_detections([rec, bearing]).bad_lines == 0
     det.detection_report.range_bearing.datum = range_bearing_pb2.RANGE_BEARING_DATUM_MAGNETIC
     assert dec.process(det) == []
@@ -269,8 +275,10 @@ def test_capture_directory_of_json_messages() -> None:
     dec = SapientDecoder("valid-dir")
     records = list(read_sapient_capture(shared(*DATA, "valid"), decoder=dec))
     assert records == []  # every harness location is latitude/longitude declared as UTM
-    assert dec.log.good == 35 and dec.log.bad == 3
-    assert dec.by_type["task"] == 20 and dec.by_type["registration"] == 5
+    assert dec.log.good == 35
+    assert dec.log.bad == 3
+    assert dec.by_type["task"] == 20
+    assert dec.by_type["registration"] == 5
 
 
 def test_capture_of_a_framed_stream_with_garbage(tmp_path: Path) -> None:
@@ -418,18 +426,24 @@ def test_server_end_to_end_with_two_nodes_one_misbehaving() -> None:
     assert res["alert_ack"].alert_ack.alert_id == "01H4R63D7NVN8444Z5M77WEBY7"
     assert res["alert_ack"].alert_ack.alert_ack_status == 1  # ALERT_ACK_STATUS_ACCEPTED
     task = res["task"]
-    assert task.WhichOneof("content") == "task" and task.destination_id == NODE_A
-    assert task.task.task_id == res["task_id"] and validate(task) == []
+    assert task.WhichOneof("content") == "task"
+    assert task.destination_id == NODE_A
+    assert task.task.task_id == res["task_id"]
+    assert validate(task) == []
     state = server.tasks[res["task_id"]]
     assert state.status == task_ack_pb2.TaskAck.TaskStatus.Name(1)
     node = server.nodes[NODE_A]
-    assert node.registered and node.system == "SYSTEM_OK"
-    assert node.position is not None and node.position.lat_deg == LAT
-    assert node.detections == 1 and node.rejected == 1
+    assert node.registered
+    assert node.system == "SYSTEM_OK"
+    assert node.position is not None
+    assert node.position.lat_deg == LAT
+    assert node.detections == 1
+    assert node.rejected == 1
     assert len(server.alerts) == 1
     assert NODE_B not in server.nodes  # its only message was refused
     records = res["records"]
-    assert len(records) == 1 and records[0]["kind"] == "position"
+    assert len(records) == 1
+    assert records[0]["kind"] == "position"
     assert records[0]["t_received"] >= records[0]["t"]
     assert read_detections(records).bad_lines == 0
     assert server.log.bad == 3  # bad registration, bad length, bad object id
@@ -448,7 +462,7 @@ def test_server_closes_a_connection_that_sends_garbage() -> None:
             w.write(struct.pack("<i", len(payload)) + payload)
             reply = await _read(r)
             eof = await asyncio.wait_for(r.read(), 5)
-            r2, w2 = await asyncio.open_connection("127.0.0.1", server.port)
+            _r2, w2 = await asyncio.open_connection("127.0.0.1", server.port)
             w2.write(frame(_as_node(_status_latlon(LAT, LON, 0.0), NODE_B)))
             w2.write(frame(_as_node(_fixed_detection(), NODE_B)))
             await w2.drain()
@@ -456,16 +470,17 @@ def test_server_closes_a_connection_that_sends_garbage() -> None:
                 if got:
                     break
                 await asyncio.sleep(0.01)
-            for w in (w, w2):
-                w.close()
-                await w.wait_closed()
+            for writer in (w, w2):
+                writer.close()
+                await writer.wait_closed()
         finally:
             await server.stop()
         return server, reply, eof, got
 
-    server, reply, eof, got = asyncio.run(run())
+    _server, reply, eof, got = asyncio.run(run())
     assert reply.WhichOneof("content") == "error"
     assert reply.error.error_message[0].startswith("protobuf: not a SapientMessage")
     assert eof == b""
-    assert len(got) == 1 and got[0]["sensor"] == NODE_B  # the other node is served
+    assert len(got) == 1
+    assert got[0]["sensor"] == NODE_B
     assert math.isfinite(got[0]["t_received"])
