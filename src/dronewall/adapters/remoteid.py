@@ -107,6 +107,7 @@ __all__ = [
     "RemoteIdDecoder",
     "RemoteIdReport",
     "read_remoteid_capture",
+    "resolve_time_past_hour",
 ]
 
 Link = Literal["wifi-beacon", "wifi-nan", "ble", "ble-ad", "raw"]
