@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -22,7 +21,7 @@ from rich.table import Table
 from dronewall.core.errors import DronewallError
 
 if TYPE_CHECKING:
-    from dronewall.core.measurements import DetectionBatch
+    pass
 
 app = typer.Typer(
     name="dronewall",
@@ -139,14 +138,9 @@ def track(
     are skipped and reported on stderr; the exit code is still 0.
     """
     from dronewall.core.errors import ConfigError, InputError
-    from dronewall.formats import (
-        DetectionReader,
-        atomic_text_file,
-        iter_frames,
-        write_track_header,
-        write_tracks,
-    )
-    from dronewall.tracking import MultiSensorTracker, TrackerConfig
+    from dronewall.formats import DetectionReader, atomic_text_file
+    from dronewall.pipeline.stream import track_stream
+    from dronewall.tracking import TrackerConfig
     from dronewall.tracking.schema import load_tracker_config
 
     if not (math.isfinite(frame_period) and frame_period > 0.0):
@@ -166,36 +160,15 @@ def track(
         what = "not a file" if input_path.exists() else "file not found"
         raise _fail(InputError(what, source=str(input_path)))
 
-    started = time.perf_counter()
     reader = DetectionReader(input_path, max_errors=_MAX_REPORTED_ERRORS)
-    tracker = MultiSensorTracker(tracker_config)
-    frames = scans = track_lines = 0
-    confirmed: set[int] = set()
     try:
         with atomic_text_file(output) as fp:
-            frame_name = "local"
-            for frame in iter_frames(reader, frame_period):
-                if not len(frame.batch) and not len(tracker):
-                    continue  # a gap with nothing to coast
-                local = reader.frame
-                assert local is not None  # known once a detection was read
-                if frames == 0:
-                    names = [n for n, f in reader.frames.items() if f == local]
-                    frame_name = names[0] if names else "local"
-                    write_track_header(fp, local, frame_name=frame_name)
-                tracker.step(frame.batch, t=frame.t_end)
-                frames += 1
-                scans += _scans(frame.batch)
-                table = tracker.snapshot(frame.t_end)
-                confirmed.update(table.track_id[table.confirmed].tolist())
-                if not all_tracks:
-                    table = table.select(table.confirmed)
-                track_lines += write_tracks(
-                    fp, table, local, frame_name=frame_name, sensor_ids=reader.sensor_ids
-                )
+            result = track_stream(
+                reader, fp, tracker_config, frame_period_s=frame_period, all_tracks=all_tracks
+            )
     except InputError as exc:
         raise _fail(exc) from exc
-    elapsed = time.perf_counter() - started
+    elapsed = result.elapsed_s
 
     if reader.bad_lines:
         shown = reader.errors[:_SHOWN_ERRORS]
@@ -219,12 +192,12 @@ def track(
         ("detections", f"{reader.detections:,}"),
         ("bad lines", f"{reader.bad_lines:,}"),
         ("sensors", f"{len(reader.sensor_ids)}"),
-        ("frames", f"{frames:,} ({frame_period:g} s)"),
-        ("tracks confirmed", f"{len(confirmed):,}"),
-        ("track lines written", f"{track_lines:,}"),
+        ("frames", f"{result.frames:,} ({frame_period:g} s)"),
+        ("tracks confirmed", f"{len(result.confirmed):,}"),
+        ("track lines written", f"{result.track_lines:,}"),
         ("elapsed", f"{elapsed:.2f} s"),
-        ("scans/s", rate(scans)),
-        ("frames/s", rate(frames)),
+        ("scans/s", rate(result.scans)),
+        ("frames/s", rate(result.frames)),
     ):
         table_out.add_row(k, v)
     console.print(table_out)
@@ -233,17 +206,6 @@ def track(
 
 _MAX_REPORTED_ERRORS = 1000
 _SHOWN_ERRORS = 5
-
-
-def _scans(batch: DetectionBatch) -> int:
-    """Distinct ``(sensor, t)`` pairs of a batch: the tracker's scans."""
-    import numpy as np
-
-    if not len(batch):
-        return 0
-    order = np.lexsort((batch.sensor, batch.t))
-    t, s = batch.t[order], batch.sensor[order]
-    return 1 + int(np.count_nonzero((np.diff(t) != 0.0) | (np.diff(s) != 0)))
 
 
 def _fmt_s(v: Any) -> str:
