@@ -88,14 +88,19 @@ _START: Final = re.compile(rb"<\?xml|<event[\s>/]")
 _START_TAK: Final = re.compile(rb"<\?xml|<event[\s>/]|\xbf")
 _EVENT: Final = re.compile(rb"<event[\s>/]")
 _END: Final = b"</event>"
+_EMPTY_EVENT: Final = re.compile(
+    rb"""<event(?:\s+[^\s=<>/"']+\s*=\s*(?:"[^"<]*"|'[^'<]*'))*\s*/>"""
+)
 _WS: Final = b" \t\r\n\x00"
 _MARKER_TAIL: Final = 7  # longest marker prefix that can straddle a chunk boundary
 
 
 class _Chunk:
+    """An XML event, a TAK payload, or (``bad``) a rejected span whose ``data`` is the reason."""
+
     __slots__ = ("data", "kind", "offset")
 
-    def __init__(self, offset: int, kind: Literal["xml", "tak"], data: bytes) -> None:
+    def __init__(self, offset: int, kind: Literal["xml", "tak", "bad"], data: bytes) -> None:
         self.offset, self.kind, self.data = offset, kind, data
 
 
@@ -109,18 +114,41 @@ class _Splitter:
         self.buf = bytearray()
         self.base = 0  # stream offset of buf[0]
         self._start = _START if protocol == "xml" else _START_TAK
-        self.message_index = -1  # set in datagram mode: issues are reported per datagram
+        self.in_datagram = False  # datagram mode: say where in the datagram
+        self._out: list[_Chunk] = []
+        self._junk_at = -1  # stream offset of garbage not yet reported (one issue per run)
+        self._junk_len = 0
 
     def _reject(self, pos: int, reason: str) -> None:
-        if self.message_index >= 0:
-            self.log.reject(self.message_index, f"{reason} (at byte {pos})", "message")
-        else:
-            self.log.reject(self.base + pos, reason, "byte")
+        self._report_junk()
+        if self.in_datagram:
+            reason = f"{reason} (at byte {pos})"
+        self._out.append(_Chunk(self.base + pos, "bad", reason.encode()))
+
+    def _junk(self, pos: int, n: int) -> None:
+        if self._junk_at < 0:
+            self._junk_at = self.base + pos
+        self._junk_len += n
+
+    def _report_junk(self) -> None:
+        if self._junk_at >= 0:
+            what = "a TAK stream message" if self.protocol == "takproto" else "a CoT event"
+            reason = f"garbage: {self._junk_len} bytes that are not {what}"
+            if self.in_datagram:
+                reason += f" (at byte {self._junk_at})"
+            self._out.append(_Chunk(self._junk_at, "bad", reason.encode()))
+            self._junk_at, self._junk_len = -1, 0
+
+    def _emit(self, chunk: _Chunk) -> None:
+        self._report_junk()
+        self._out.append(chunk)
 
     def feed(self, data: bytes, final: bool = False) -> list[_Chunk]:
         self.buf += data
-        out: list[_Chunk] = []
+        out = self._out = []
         pos = self._drain(out, final)
+        if final:
+            self._report_junk()
         del self.buf[:pos]
         self.base += pos
         return out
@@ -138,7 +166,7 @@ class _Splitter:
                 if buf[i] != TAK_MAGIC:
                     j = buf.find(bytes([TAK_MAGIC]), i + 1)
                     j = n if j < 0 else j
-                    self._reject(i, f"garbage: {j - i} bytes that are not a TAK stream message")
+                    self._junk(i, j - i)
                     i = j
                     continue
                 step = self._tak(out, i, final)
@@ -148,13 +176,15 @@ class _Splitter:
                 continue
             m = self._start.search(buf, i)
             if m is None:
-                keep = n if final else max(i, n - _MARKER_TAIL)
-                if keep > i and buf[i:keep].strip(_WS):
-                    self._reject(i, f"garbage: {keep - i} bytes that are not a CoT event")
+                keep = n
+                if not final:  # keep a tail that may be the start of a marker
+                    lt = buf.rfind(b"<", max(i, n - _MARKER_TAIL))
+                    keep = lt if lt >= 0 else n
+                if keep > i:
+                    self._junk(i, keep - i)
                 return keep
             if m.start() > i:
-                if buf[i : m.start()].strip(_WS):
-                    self._reject(i, f"garbage: {m.start() - i} bytes that are not a CoT event")
+                self._junk(i, m.start() - i)
                 i = m.start()
             if buf[i] == TAK_MAGIC:
                 step = self._tak(out, i, final)
@@ -179,6 +209,9 @@ class _Splitter:
         if nxt >= 0 and nxt == ev_at:
             nxt = self._next_marker(ev_at + 1)
         end = buf.find(_END, ev_at) if ev_at >= 0 else -1
+        empty = _EMPTY_EVENT.match(buf, ev_at) if ev_at >= 0 else None
+        if empty is not None and (end < 0 or empty.end() <= end):
+            end = empty.end() - len(_END)  # <event .../>: ends at its own start tag
         if ev_at >= 0 and nxt >= 0 and 0 <= end < nxt:
             nxt = -1  # the next marker is after this event's end
         if ev_at >= 0 and 0 <= nxt < ev_at:
@@ -198,7 +231,7 @@ class _Splitter:
         if stop - s > self.max_event:
             self._reject(s, f"event: {stop - s} bytes, longer than {self.max_event}")
         else:
-            out.append(_Chunk(self.base + s, "xml", bytes(buf[s:stop])))
+            self._emit(_Chunk(self.base + s, "xml", bytes(buf[s:stop])))
         return stop
 
     def _tak(self, out: list[_Chunk], i: int, final: bool) -> int | None:
@@ -221,7 +254,7 @@ class _Splitter:
         if self.protocol == "auto":
             nxt = self._next_marker(i + 1)
             if 0 <= nxt < stop:
-                self._reject(i, f"garbage: {nxt - i} bytes that are not a CoT event")
+                self._junk(i, nxt - i)
                 return nxt
             tail = buf[max(body, stop - 6) : stop]
             if stop <= len(buf) < stop + _MARKER_TAIL and not final and b"<" in tail:
@@ -231,7 +264,7 @@ class _Splitter:
                 self._reject(i, f"takproto: stream ends inside a {length}-byte message")
                 return len(buf)
             return None
-        out.append(_Chunk(self.base + i, "tak", bytes(buf[body:stop])))
+        self._emit(_Chunk(self.base + i, "tak", bytes(buf[body:stop])))
         return stop
 
 
@@ -341,7 +374,7 @@ class CotDecoder:
             self.log.reject(index, "takproto: datagram does not start with 0xBF", "message")
             return []
         split = _Splitter("xml", self.max_event_bytes, self.log)
-        split.message_index = index
+        split.in_datagram = True
         return self._records(split.feed(body, final=True), t_received, index)
 
     # ------------------------------------------------------------ events
@@ -352,6 +385,9 @@ class CotDecoder:
         out: list[DetectionRecord] = []
         for ch in chunks:
             where, unit = (index, "message") if index >= 0 else (ch.offset, "byte")
+            if ch.kind == "bad":
+                self.log.reject(where, ch.data.decode(), unit)  # type: ignore[arg-type]
+                continue
             try:
                 event = self._tak_event(ch.data) if ch.kind == "tak" else self._xml_event(ch.data)
                 rec = self._event_record(event, t_received)

@@ -22,6 +22,7 @@ then arrive twice; CoT consumers replace events by uid, so a duplicate is harmle
 from __future__ import annotations
 
 import contextlib
+import select
 import socket
 import threading
 import time
@@ -96,6 +97,7 @@ class CotSender:
         self._closing = False
         self._stop = threading.Event()
         self._sock: socket.socket | None = None
+        self._inflight = False  # an event taken from the queue and not yet written or put back
         self._thread = threading.Thread(target=self._run, name=f"CotSender {url}", daemon=True)
         self._thread.start()
 
@@ -128,7 +130,7 @@ class CotSender:
         """Wait until the queue is empty (or ``timeout_s``); ``True`` if it emptied."""
         deadline = time.monotonic() + timeout_s
         with self._cond:
-            while self._queue:
+            while self._queue or self._inflight:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
@@ -182,14 +184,12 @@ class CotSender:
         """Discard what the server sent us (a TAK server echoes events) and see if it hung up."""
         assert self._sock is not None
         try:
-            while True:
-                got = self._sock.recv(65536, socket.MSG_DONTWAIT)
-                if not got:
+            while select.select([self._sock], [], [], 0.0)[0]:
+                if not self._sock.recv(65536):
                     return True
-        except BlockingIOError:
-            return False
         except OSError:
             return True
+        return False
 
     def _run(self) -> None:
         delay = self.backoff_initial_s
@@ -208,11 +208,11 @@ class CotSender:
                 if not self._queue:
                     continue
                 event = self._queue.popleft()
+                self._inflight = True
             assert self._sock is not None
             if self.scheme == "tcp" and self._peer_closed():
                 self._disconnect()
-                with self._cond:
-                    self._queue.appendleft(event)
+                self._put_back(event)
                 continue
             try:
                 if self.scheme == "tcp":
@@ -222,12 +222,17 @@ class CotSender:
             except OSError:
                 self.errors += 1
                 self._disconnect()
-                with self._cond:
-                    if len(self._queue) < self._size:
-                        self._queue.appendleft(event)
-                    else:
-                        self.dropped += 1
+                self._put_back(event)
                 continue
             with self._cond:
                 self.sent += 1
+                self._inflight = False
                 self._cond.notify_all()
+
+    def _put_back(self, event: bytes) -> None:
+        with self._cond:
+            if len(self._queue) < self._size:
+                self._queue.appendleft(event)
+            else:
+                self.dropped += 1
+            self._inflight = False
