@@ -45,6 +45,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Final
 
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
@@ -161,19 +162,60 @@ def _present(msg: Message, fd: FieldDescriptor) -> bool:
     return bool(getattr(msg, fd.name))  # proto3 implicit presence: default means "not sent"
 
 
+@dataclass(frozen=True, slots=True)
+class _FieldRule:
+    fd: FieldDescriptor
+    mandatory: bool
+    uuid: bool
+    ulid: bool
+    repeated: bool
+    required_by_harness: str | None
+    extra: Callable[[Any], str | None] | None
+
+
+_PLANS: dict[str, tuple[list[tuple[str, str]], list[_FieldRule]]] = {}
+
+
+def _plan(desc: Descriptor) -> tuple[list[tuple[str, str]], list[_FieldRule]]:
+    """The options of a message type, read once (reading options per message is slow)."""
+    plan = _PLANS.get(desc.full_name)
+    if plan is not None:
+        return plan
+    oneofs = []
+    for oneof in desc.oneofs:
+        oo = _options(oneof.GetOptions(), _opts.oneof_options)
+        if oo is not None and oo.is_mandatory:
+            oneofs.append((oneof.name, ", ".join(f.name for f in oneof.fields)))
+    rules = []
+    for fd in desc.fields:
+        fo = _options(fd.GetOptions(), _opts.field_options)
+        extra = EXTRA_RULES.get((desc.full_name, fd.name))
+        rules.append(
+            _FieldRule(
+                fd,
+                bool(fo is not None and fo.is_mandatory),
+                bool(fo is not None and fo.is_uuid),
+                bool(fo is not None and fo.is_ulid),
+                bool(fd.is_repeated),
+                REQUIRED_BY_HARNESS.get((desc.full_name, fd.name)),
+                None if extra is None else extra[0],
+            )
+        )
+    _PLANS[desc.full_name] = plan = (oneofs, rules)
+    return plan
+
+
 def _check(msg: Message, path: str, out: list[str]) -> None:
     desc: Descriptor = msg.DESCRIPTOR
     prefix = f"{path}." if path else ""
-    for oneof in desc.oneofs:
-        oo = _options(oneof.GetOptions(), _opts.oneof_options)
-        if oo is not None and oo.is_mandatory and msg.WhichOneof(oneof.name) is None:
-            members = ", ".join(f.name for f in oneof.fields)
-            out.append(f"{prefix}{oneof.name}: mandatory, one of {members} must be set")
-    for fd in desc.fields:
+    oneofs, rules = _plan(desc)
+    for oneof_name, members in oneofs:
+        if msg.WhichOneof(oneof_name) is None:
+            out.append(f"{prefix}{oneof_name}: mandatory, one of {members} must be set")
+    for rule in rules:
+        fd = rule.fd
         name = prefix + fd.name
-        fo = _options(fd.GetOptions(), _opts.field_options)
-        mandatory = bool(fo is not None and fo.is_mandatory)
-        repeated = fd.is_repeated
+        mandatory, repeated = rule.mandatory, rule.repeated
         if not _present(msg, fd):
             if mandatory:
                 out.append(
@@ -181,15 +223,14 @@ def _check(msg: Message, path: str, out: list[str]) -> None:
                     if repeated
                     else f"{name}: mandatory field missing"
                 )
-            elif (desc.full_name, fd.name) in REQUIRED_BY_HARNESS:
-                why = REQUIRED_BY_HARNESS[(desc.full_name, fd.name)]
+            elif rule.required_by_harness is not None:
+                why = rule.required_by_harness
                 out.append(
                     f"{name}: required field {'is empty' if repeated else 'missing'} ({why})"
                 )
             continue
         value = getattr(msg, fd.name)
         items = list(value) if repeated else [value]
-        extra = EXTRA_RULES.get((desc.full_name, fd.name))
         for i, item in enumerate(items):
             where = f"{name}[{i}]" if repeated else name
             if fd.type == FieldDescriptor.TYPE_MESSAGE:
@@ -203,12 +244,12 @@ def _check(msg: Message, path: str, out: list[str]) -> None:
             if fd.type == FieldDescriptor.TYPE_STRING and mandatory and not item:
                 out.append(f"{where}: mandatory field is an empty string")
                 continue
-            if fo is not None and fo.is_uuid and not UUID_RE.match(item):
+            if rule.uuid and not UUID_RE.match(item):
                 out.append(f"{where}: {item!r} is not a UUID (is_uuid)")
-            if fo is not None and fo.is_ulid and not ULID_RE.match(item):
+            if rule.ulid and not ULID_RE.match(item):
                 out.append(f"{where}: {item!r} is not a ULID (is_ulid)")
-            if extra is not None:
-                problem = extra[0](item)
+            if rule.extra is not None:
+                problem = rule.extra(item)
                 if problem:
                     out.append(f"{where}: {problem}")
     if desc.full_name == _MSG + "Location":
