@@ -478,3 +478,15 @@ def test_sbs_fuzzed_fields_never_raise(fields: list[str]) -> None:
     dec = SbsDecoder("f")
     dec.feed((",".join(fields) + "\n").encode(), 0.0)
     assert dec.log.good + dec.log.bad == 1
+
+
+def test_truncated_beast_capture_keeps_the_frames_before_the_cut(tmp_path: Path) -> None:
+    data = shared("adsb-beast-sbs", "ulss7-beast-bin-utc--1522782148.beast").read_bytes()
+    cut = tmp_path / "cut.beast"
+    cut.write_bytes(data[: len(data) // 2 + 5])
+    log = DecodeLog(cut.name)
+    recs = list(read_beast_capture(cut, log, start_epoch=ULSS7_START))
+    assert 300 < len(recs) < 728
+    assert log.bad == 1
+    assert log.issues[0].reason == "frame: stream ends inside a frame"
+    assert len(data) // 2 - 40 < log.issues[0].offset <= len(data) // 2 + 5
