@@ -444,7 +444,7 @@ class AsterixDecoder:
                 )
                 return
             try:
-                if self.fast and cat in (48, 62):
+                if self.fast and cat in _FAST:
                     values = fast_values(cat, buf, spans)
                 else:
                     values = reference_values(cat, parse_record(cat, buf[pos:stop]))
@@ -719,6 +719,7 @@ class AsterixDecoder:
 
 
 _ORADIS_HEADER: Final = 6
+_FAST: Final = frozenset({34, 48, 62})
 
 
 def _oradis_records(buf: bytes) -> list[tuple[int, int]] | None:

@@ -3,12 +3,12 @@
 Two readers produce the same flat dict of values per record (keys below, in the units of the
 ASTERIX item, as named):
 
-* :func:`fast_values`: CAT 048 and CAT 062 only, straight from the octets with ``int.from_bytes``
+* :func:`fast_values`: CAT 034, 048 and 062 only, straight from the octets with ``int.from_bytes``
   (the hot path: radar plots and system tracks arrive by the thousand per second);
 * :func:`reference_values`: any decoded category, through ``libasterix``'s parsed record objects
   (``Record.get_item(...).variation...content.as_quantity(unit)``). It is the reference the fast
   path is checked against, record by record, on every sample capture (tests), and the reader of
-  CAT 015, 021 and 034.
+  CAT 015 and 021.
 
 Value keys (absent when the item is absent)
 -------------------------------------------
@@ -43,6 +43,7 @@ CAT 034 (edition 1.29): ``mt`` (I000: 1 north marker, 2 sector crossing, ...), `
 
 from __future__ import annotations
 
+import struct
 from typing import Any
 
 from asterix import base
@@ -55,6 +56,18 @@ _TOD_LSB = 1.0 / 128.0
 _LATLON_062 = 180.0 / 2**25
 _RULE_062_380 = item_rule(62, "380")
 _RULE_062_500 = item_rule(62, "500")
+
+
+_U16 = struct.Struct(">H").unpack_from
+_U16X2 = struct.Struct(">HH").unpack_from
+_U32 = struct.Struct(">I").unpack_from
+_I16X2 = struct.Struct(">hh").unpack_from
+_I32X2 = struct.Struct(">ii").unpack_from
+
+
+def _u24(buf: bytes, start: int) -> int:
+    hi, lo = _U16(buf, start)[0], buf[start + 2]
+    return int(hi << 8 | lo)
 
 
 def _u(buf: bytes, start: int, n: int) -> int:
@@ -71,55 +84,72 @@ def _signed14(raw: int) -> int:
 
 
 def fast_values(category: int, buf: bytes, spans: dict[str, tuple[int, int]]) -> Values:
-    """Values of a CAT 048 or CAT 062 record from its item spans (see the module docstring)."""
+    """Values of a CAT 034, 048 or 062 record from its item spans (module docstring)."""
     v: Values = {}
     s = spans.get("010")
     if s is not None:
         v["sac"] = buf[s[0]]
         v["sic"] = buf[s[0] + 1]
+    if category == 34:
+        s = spans.get("000")
+        if s is not None:
+            v["mt"] = buf[s[0]]
+        s = spans.get("030")
+        if s is not None:
+            v["tod_s"] = _u(buf, s[0], 3) * _TOD_LSB
+        s = spans.get("020")
+        if s is not None:
+            v["sector_deg"] = buf[s[0]] * (360.0 / 256.0)
+        s = spans.get("041")
+        if s is not None:
+            v["rotation_s"] = _u(buf, s[0], 2) * _TOD_LSB
+        return v
     if category == 48:
         s = spans.get("140")
         if s is not None:
-            v["tod_s"] = _u(buf, s[0], 3) * _TOD_LSB
+            v["tod_s"] = _u24(buf, s[0]) * _TOD_LSB
         s = spans.get("020")
         if s is not None:
             v["typ"] = buf[s[0]] >> 5
         s = spans.get("040")
         if s is not None:
-            v["rho_nm"] = _u(buf, s[0], 2) / 256.0
-            v["theta_deg"] = _u(buf, s[0] + 2, 2) * (360.0 / 65536.0)
+            rho, theta = _U16X2(buf, s[0])
+            v["rho_nm"] = rho / 256.0
+            v["theta_deg"] = theta * (360.0 / 65536.0)
         s = spans.get("070")
         if s is not None:
-            raw = _u(buf, s[0], 2)
+            raw = _U16(buf, s[0])[0]
             v["mode3a"] = f"{raw & 0x0FFF:04o}"
             v["mode3a_valid"] = not raw & 0x8000
         s = spans.get("090")
         if s is not None:
-            raw = _u(buf, s[0], 2)
+            raw = _U16(buf, s[0])[0]
             v["fl"] = _signed14(raw) * 0.25
             v["fl_valid"] = not raw & 0x8000
         s = spans.get("220")
         if s is not None:
-            v["icao"] = _u(buf, s[0], 3)
+            v["icao"] = _u24(buf, s[0])
         s = spans.get("161")
         if s is not None:
-            v["track_number"] = _u(buf, s[0], 2) & 0x0FFF
+            v["track_number"] = _U16(buf, s[0])[0] & 0x0FFF
         return v
     # CAT 062
     s = spans.get("070")
     if s is not None:
-        v["tod_s"] = _u(buf, s[0], 3) * _TOD_LSB
+        v["tod_s"] = _u24(buf, s[0]) * _TOD_LSB
     s = spans.get("105")
     if s is not None:
-        v["lat_deg"] = _s(buf, s[0], 4) * _LATLON_062
-        v["lon_deg"] = _s(buf, s[0] + 4, 4) * _LATLON_062
+        lat, lon = _I32X2(buf, s[0])
+        v["lat_deg"] = lat * _LATLON_062
+        v["lon_deg"] = lon * _LATLON_062
     s = spans.get("130")
     if s is not None:
         v["geo_alt_ft"] = _s(buf, s[0], 2) * 6.25
     s = spans.get("185")
     if s is not None:
-        v["vx_m_s"] = _s(buf, s[0], 2) * 0.25
-        v["vy_m_s"] = _s(buf, s[0] + 2, 2) * 0.25
+        vx, vy = _I16X2(buf, s[0])
+        v["vx_m_s"] = vx * 0.25
+        v["vy_m_s"] = vy * 0.25
     s = spans.get("040")
     if s is not None:
         v["track_number"] = _u(buf, s[0], 2)
