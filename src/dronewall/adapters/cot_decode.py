@@ -107,10 +107,9 @@ class _Chunk:
 class _Splitter:
     """Cuts a byte stream into XML events and TAK stream messages; reports what is neither."""
 
-    def __init__(self, protocol: Protocol, max_event: int, log: DecodeLog) -> None:
+    def __init__(self, protocol: Protocol, max_event: int) -> None:
         self.protocol = protocol
         self.max_event = max_event
-        self.log = log
         self.buf = bytearray()
         self.base = 0  # stream offset of buf[0]
         self._start = _START if protocol == "xml" else _START_TAK
@@ -331,7 +330,7 @@ class CotDecoder:
         self.ignore_uid_prefixes = tuple(ignore_uid_prefixes)
         self.passed_over: Counter[str] = Counter()
         self.security_refusals = 0
-        self._stream = _Splitter(protocol, max_event_bytes, self.log)
+        self._stream = _Splitter(protocol, max_event_bytes)
         self._datagrams = 0
         self._last_received: float | None = None
 
@@ -373,7 +372,7 @@ class CotDecoder:
         if self.protocol == "takproto":
             self.log.reject(index, "takproto: datagram does not start with 0xBF", "message")
             return []
-        split = _Splitter("xml", self.max_event_bytes, self.log)
+        split = _Splitter("xml", self.max_event_bytes)
         split.in_datagram = True
         return self._records(split.feed(body, final=True), t_received, index)
 
