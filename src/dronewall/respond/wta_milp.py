@@ -31,6 +31,7 @@ and a proven lower bound, usable to report gaps for the heuristics.
 
 from __future__ import annotations
 
+import logging
 import time
 
 import numpy as np
@@ -41,6 +42,8 @@ from scipy.sparse import csr_array, hstack, vstack
 from dronewall.core.errors import ConfigError
 from dronewall.respond.wta_heuristics import counts_to_assignment, greedy_wta
 from dronewall.respond.wta_model import Q_FLOOR, WtaProblem, WtaSolution, make_solution
+
+log = logging.getLogger(__name__)
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -153,13 +156,16 @@ def milp_wta(
             break
         a_mat = vstack(mats, format="csr")
         b_lo = np.concatenate(rhs)
-        res = milp(
-            c_obj,
-            integrality=integrality,
-            bounds=bounds,
-            constraints=[cap_rows, LinearConstraint(a_mat, b_lo, np.inf)],
-            options={"time_limit": left, "mip_rel_gap": mip_rel_gap, "presolve": True},
-        )
+        cons = [cap_rows, LinearConstraint(a_mat, b_lo, np.inf)]
+        opts: dict[str, float | bool] = {"time_limit": left, "mip_rel_gap": mip_rel_gap}
+        res = milp(c_obj, integrality=integrality, bounds=bounds, constraints=cons, options=opts)
+        if res.status == 4:  # "Solve error": seen from HiGHS' presolve on tiny models; retry
+            log.debug("HiGHS solve error with presolve (%s); retrying without", res.message)
+            opts["presolve"] = False
+            opts["time_limit"] = max(time_limit_s - (time.perf_counter() - t0), 1e-3)
+            res = milp(
+                c_obj, integrality=integrality, bounds=bounds, constraints=cons, options=opts
+            )
         bound = getattr(res, "mip_dual_bound", None)
         if bound is not None and np.isfinite(bound):
             lower = max(lower, float(bound))
