@@ -208,6 +208,201 @@ _MAX_REPORTED_ERRORS = 1000
 _SHOWN_ERRORS = 5
 
 
+def _decoder_options(options_file: Path | None, option: list[str]) -> dict[str, Any]:
+    """Decoder options from a YAML mapping file and ``KEY=VALUE`` pairs (values parsed as YAML)."""
+    import yaml
+
+    from dronewall.core.errors import ConfigError
+    from dronewall.core.yamlio import load_yaml
+
+    options: dict[str, Any] = {}
+    if options_file is not None:
+        data, _ = load_yaml(options_file)
+        if data is not None and not isinstance(data, dict):
+            raise ConfigError("an options file must be a mapping", source=str(options_file))
+        options.update(data or {})
+    for item in option:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError("expected KEY=VALUE", field="--option", actual=repr(item))
+        try:
+            options[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"bad value: {exc}", field=f"--option {key}") from exc
+    return options
+
+
+def _print_decode(summary: dict[str, Any]) -> None:
+    shown = summary["first_issues"][:_SHOWN_ERRORS]
+    if summary["bad"]:
+        err_console.print(
+            f"[bold yellow]warning:[/] {summary['bad']:,} bad record(s) in {summary['source']}"
+            + (f"; the first {len(shown)}:" if summary["bad"] > len(shown) else ":"),
+            highlight=False,
+            soft_wrap=True,
+        )
+        for line in shown:
+            err_console.print(f"  {line}", highlight=False, soft_wrap=True)
+
+
+@app.command("replay-capture")
+def replay_capture(
+    capture: Annotated[Path, typer.Argument(help="The capture file (pcap, raw, text, JSON).")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Directory to write (replaced atomically).")
+    ] = Path("runs/capture"),
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="asterix, sbs, beast, avr, sapient, cot, remoteid or netrid (default: detected).",
+        ),
+    ] = None,
+    options_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--options", help="YAML mapping of decoder options (e.g. an ASTERIX radar table)."
+        ),
+    ] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--option", help="One decoder option KEY=VALUE (repeatable), e.g. date=2016-05-05."
+        ),
+    ] = None,
+    sensor: Annotated[
+        str | None, typer.Option("--sensor", help="Sensor id of formats that name none.")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Tracker configuration file (YAML).")
+    ] = None,
+    frame_period: Annotated[float, typer.Option("--frame-period", help="Frame length, s.")] = 1.0,
+    all_tracks: Annotated[
+        bool, typer.Option("--all-tracks", help="Write tentative tracks too.")
+    ] = False,
+) -> None:
+    """Decode a recorded capture, track it, write detections.jsonl, tracks.jsonl, summary.json.
+
+    Bad records are skipped, counted and reported (byte offset, line or message, and reason).
+    """
+    from dronewall.core.errors import InputError
+    from dronewall.pipeline.capture import replay_capture as replay
+    from dronewall.tracking import TrackerConfig
+    from dronewall.tracking.schema import load_tracker_config
+
+    if not (math.isfinite(frame_period) and frame_period > 0.0):
+        raise _fail(
+            InputError("the frame period must be finite and positive", field="--frame-period")
+        )
+    try:
+        options = _decoder_options(options_file, option or [])
+        tracker_config = TrackerConfig() if config is None else load_tracker_config(config)
+        result = replay(
+            capture,
+            out,
+            fmt=fmt,
+            sensor=sensor,
+            options=options,
+            tracker_config=tracker_config,
+            frame_period_s=frame_period,
+            all_tracks=all_tracks,
+        )
+    except DronewallError as exc:
+        raise _fail(exc) from exc
+    s = result.summary
+    _print_decode(s["decode"])
+    if s["records_refused"]:
+        err_console.print(
+            f"[bold yellow]warning:[/] {s['records_refused']:,} decoded record(s) refused by the "
+            "detection reader:",
+            highlight=False,
+        )
+        for line in s["first_refused"][:_SHOWN_ERRORS]:
+            err_console.print(f"  {line}", highlight=False, soft_wrap=True)
+    table = Table(title=f"dronewall replay-capture: {capture} ({s['format']})")
+    table.add_column("metric", style="bold")
+    table.add_column("value", justify="right")
+    for k, v in (
+        ("records decoded", f"{s['decode']['good']:,}"),
+        ("records refused by the decoder", f"{s['decode']['bad']:,}"),
+        ("detections", f"{s['detections']:,}"),
+        ("sensors", str(len(s["sensors"]))),
+        ("frames", f"{s['frames']:,} ({frame_period:g} s)"),
+        ("tracks confirmed", f"{s['tracks_confirmed']:,}"),
+        ("elapsed", f"{s['elapsed_s']:.2f} s"),
+    ):
+        table.add_row(k, v)
+    console.print(table)
+    console.print(f"output: {result.out_dir}")
+
+
+@app.command()
+def ingest(
+    config_file: Annotated[
+        Path, typer.Argument(help="Ingest configuration (YAML): docs/ingest.md.")
+    ],
+    duration: Annotated[
+        float | None, typer.Option("--duration", help="Stop after this many seconds.")
+    ] = None,
+    record_dir: Annotated[
+        Path | None, typer.Option("--record-dir", help="Overrides the file's record_dir.")
+    ] = None,
+) -> None:
+    """Serve live inputs (which port speaks what: one config file) into the tracker until Ctrl-C.
+
+    Detections and tracks are recorded as they come (record_dir/detections.jsonl, tracks.jsonl);
+    tracks are published as CoT or ASTERIX CAT 062 when the file asks.
+    """
+    import asyncio
+
+    from dronewall.core.errors import InputError
+    from dronewall.pipeline.ingest import Ingest
+    from dronewall.pipeline.schema import load_ingest_config
+    from dronewall.tracking import TrackerConfig
+    from dronewall.tracking.schema import load_tracker_config
+
+    try:
+        cfg = load_ingest_config(config_file)
+        tracker_config = TrackerConfig()
+        if cfg.tracker is not None:
+            tracker_config = load_tracker_config(config_file.parent / cfg.tracker)
+        runner = Ingest(cfg, tracker_config, record_dir=record_dir)
+    except DronewallError as exc:
+        raise _fail(exc) from exc
+
+    async def main_loop() -> dict[str, Any]:
+        task = asyncio.create_task(runner.run(duration))
+        await runner.started.wait()
+        for state in runner.inputs:
+            where = state.spec.connect or (
+                f"{state.bound[0]}:{state.bound[1]}" if state.bound else state.spec.listen
+            )
+            console.print(f"input {state.spec.name} ({state.spec.format}): {where}")
+        console.print("ingesting; Ctrl-C to stop")
+        return await task
+
+    try:
+        summary = asyncio.run(main_loop())
+    except OSError as exc:
+        raise _fail(InputError(f"cannot open an input: {exc}", source=str(config_file))) from exc
+    table = Table(title=f"dronewall ingest: {config_file}")
+    for col in ("input", "format", "records", "bad", "connections", "bytes"):
+        table.add_column(col, justify="right" if col not in ("input", "format") else "left")
+    for i in summary["inputs"]:
+        table.add_row(
+            i["name"], i["format"], f"{i['records']:,}", f"{i['decode']['bad']:,}",
+            str(i["connections"]), f"{i['bytes']:,}",
+        )  # fmt: skip
+        _print_decode(i["decode"])
+    console.print(table)
+    console.print(
+        f"detections {summary['detections']:,}, frames {summary['frames']:,}, "
+        f"tracks confirmed {summary['tracks_confirmed']:,}; "
+        f"recorded in {runner.record_dir.resolve()}"
+    )
+
+
 def _fmt_s(v: Any) -> str:
     if v is None:
         return "-"

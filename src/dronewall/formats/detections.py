@@ -277,6 +277,25 @@ class DetectionReader:
         if rows:
             yield self._build(rows, idents)
 
+    def read_records(self, records: Iterable[str | bytes | dict[str, Any]]) -> DetectionBatch:
+        """Convert these lines or parsed records now, for live input (no iteration needed).
+
+        The reader's state carries over between calls (frames and sensors declared, the output
+        frame, line counts, errors), so a live input is a sequence of ``read_records`` calls, one
+        per tracker frame. Not to be mixed with iterating the reader.
+
+        Returns
+        -------
+        DetectionBatch
+            The good detections among ``records``, in order (empty when there is none).
+        """
+        rows: list[tuple[float, ...]] = []
+        idents: list[int] = []
+        for raw in records:
+            self.lines += 1
+            self._line(raw, rows, idents)
+        return self._build(rows, idents) if rows else DetectionBatch.empty()
+
     # ------------------------------------------------------------ one line
 
     def _line(
