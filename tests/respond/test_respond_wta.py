@@ -350,3 +350,21 @@ def test_good_small_file_and_bad_results_row(tmp_path: Path) -> None:
     assert err.value.line == 4
     with pytest.raises(InputError, match="cannot read"):
         read_toffolo_instance(tmp_path / "absent.txt")
+
+
+@pytest.mark.parametrize(("n_w", "n_t"), [(0, 3), (3, 0), (0, 0)])
+def test_empty_problems(n_w: int, n_t: int) -> None:
+    problem = WtaProblem(values=np.ones(n_t), pk=np.zeros((n_w, n_t)))
+    for solve in (greedy_wta, assignment_wta, vlsn_wta, milp_wta):
+        sol = solve(problem)
+        assert sol.objective == float(n_t)  # nothing can be shot: every value survives
+        assert sol.assignment.tolist() == [-1] * n_w
+
+
+def test_certain_kills() -> None:
+    """p = 1 has no finite log: the MILP floors q at 1e-12 and still finds the exact optimum."""
+    problem = WtaProblem(values=[1.0, 2.0], pk=[[1.0, 0.5], [1.0, 1.0]])
+    for solve in (greedy_wta, assignment_wta, vlsn_wta, milp_wta):
+        sol = solve(problem)
+        assert sol.objective == 0.0
+        assert sol.assignment.tolist() == [0, 1]
