@@ -28,7 +28,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import math
 import signal
 import time
 from collections.abc import Callable
@@ -39,7 +38,8 @@ from urllib.parse import urlsplit
 
 from dronewall.adapters.base import DecodeLog, DetectionRecord
 from dronewall.adapters.registry import LiveDecoder, make_decoder
-from dronewall.formats import DetectionReader, write_track_header, write_tracks
+from dronewall.core.measurements import DetectionBatch
+from dronewall.formats import DetectionReader, iter_frames, write_track_header, write_tracks
 from dronewall.formats.detections import FORMAT_NAME, FORMAT_VERSION
 from dronewall.geo.frames import LocalFrame
 from dronewall.pipeline.schema import IngestConfig, InputSpec
@@ -138,7 +138,7 @@ class Ingest:
         self._tasks: list[asyncio.Task[None]] = []
         self._stop = asyncio.Event()
         self._started = asyncio.Event()
-        self._t_data = -math.inf
+        self._held = DetectionBatch.empty()
         self._det_fp: TextIO | None = None
         self._trk_fp: TextIO | None = None
         self._header_written = False
@@ -326,20 +326,30 @@ class Ingest:
 
     # ------------------------------------------------------------ frames
 
-    def _frame(self, t_wall: float) -> None:
+    def _frame(self, t_wall: float, *, final: bool = False) -> None:
+        """One tick: convert what arrived, step the tracker, write and publish the tracks.
+
+        ``clock: wall``: one tracker frame ending now. ``clock: data``: the data are cut into
+        frames ``[k P, (k + 1) P)`` of their own time (:func:`~dronewall.formats.iter_frames`);
+        the last, still open frame is held for the next tick (closed at the ``final`` one).
+        """
         records, self._pending = self._pending, []
         bad_before = self.reader.bad_lines
         batch = self.reader.read_records(records)
         self.stats.records_refused += self.reader.bad_lines - bad_before
         self.stats.detections += len(batch)
-        if len(batch):
-            self._t_data = max(self._t_data, float(batch.t.max()))
-        if self.config.clock == "data":
-            if not math.isfinite(self._t_data):
-                return
-            t = self._t_data
-        else:
-            t = t_wall
+        if self.config.clock == "wall":
+            self._step(batch, t_wall)
+            return
+        combined = DetectionBatch.concat([self._held, batch])
+        self._held = DetectionBatch.empty()
+        frames = list(iter_frames([combined], self.config.frame_period_s)) if len(combined) else []
+        if frames and not final:
+            self._held = frames.pop().batch
+        for frame in frames:
+            self._step(frame.batch, frame.t_end)
+
+    def _step(self, batch: DetectionBatch, t: float) -> None:
         if not len(batch) and not len(self.tracker):
             return
         self.tracker.step(batch, t=t)
@@ -410,7 +420,7 @@ class Ingest:
                 self._stop.set()
             finally:
                 await self._close()
-                self._frame(time.time())  # what arrived while closing
+                self._frame(time.time(), final=True)  # what arrived while closing
                 for sender in self._senders:
                     sender.flush(2.0)
                     sender.close()
@@ -449,6 +459,10 @@ class Ingest:
             "tracks_confirmed": len(s.confirmed),
             "track_lines": s.track_lines,
             "published_cot": s.published_cot,
+            "cot_outputs": [
+                {"url": c.url, "sent": c.sent, "dropped": c.dropped, "errors": c.errors}
+                for c in self._senders
+            ],
             "published_cat062": s.published_cat062,
             "sensors": list(self.reader.sensor_ids),
             "frame": None
