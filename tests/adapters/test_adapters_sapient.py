@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from adapters_helpers import shared
+from adapters_helpers import SHARED_DATA, shared
 from google.protobuf import descriptor_pb2, runtime_version
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -53,7 +53,7 @@ def _msg(kind: str, name: str) -> Any:
 
 
 def _names(kind: str) -> list[str]:
-    root = Path(__file__).resolve().parents[3] / "shared" / "data" / DATA[0] / kind
+    root = SHARED_DATA / DATA[0] / kind
     return sorted(p.name for p in root.glob("*.json")) or ["<absent>"]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import itertools
+import os
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,16 @@ from dronewall.respond.wta import (
     vlsn_wta,
 )
 
-SHARED_WTA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "wta-toffolo"
+_SHARED = [
+    *(
+        [Path(os.environ["DRONEWALL_SHARED_DATA"])]
+        if os.environ.get("DRONEWALL_SHARED_DATA")
+        else []
+    ),
+    Path(__file__).resolve().parents[2].parent / "shared" / "data",
+    Path("/work/shared/data"),
+]
+SHARED_WTA = next((p for p in _SHARED if p.is_dir()), _SHARED[0]) / "wta-toffolo"
 
 
 def shared_wta(name: str) -> Path:

@@ -26,6 +26,7 @@ from dronewall.respond.engagement import (
     enforce_hard_rule,
     engagement_pk,
 )
+from dronewall.respond.wta import WtaProblem, WtaSolution, solve_wta
 
 __all__ = [
     "ENGAGEABLE_IDENTITIES",
@@ -43,6 +44,9 @@ __all__ = [
     "FireUnitState",
     "Recommendation",
     "SimulatedOperator",
+    "WtaProblem",
+    "WtaSolution",
     "enforce_hard_rule",
     "engagement_pk",
+    "solve_wta",
 ]
