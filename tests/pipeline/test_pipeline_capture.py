@@ -176,3 +176,23 @@ def test_cli_ingest_runs_for_a_duration(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["ingest", str(bad)])
     assert result.exit_code == 2
     assert "inputs" in result.output
+
+
+def test_a_record_that_is_not_strict_json_is_refused_and_counted(tmp_path: Path) -> None:
+    import io
+    import math
+
+    from dronewall.formats import DetectionReader
+    from dronewall.pipeline.capture import _tee, record_line
+
+    good = {"t": 1.0, "sensor": "a", "kind": "position", "std": [5.0, 5.0, 5.0],
+            "position": {"lat_deg": 51.0, "lon_deg": 4.0, "alt_m": 10.0}}  # fmt: skip
+    bad = {**good, "position": {"lat_deg": math.nan, "lon_deg": 4.0, "alt_m": 10.0}}
+    assert record_line(bad) is None
+    fp = io.StringIO()
+    reader = DetectionReader(_tee(iter([good, bad, good]), fp, [0]))
+    batches = list(reader)
+    assert sum(len(b) for b in batches) == 2
+    assert reader.bad_lines == 1
+    assert "must be finite" in reader.errors[0].reason
+    assert len(fp.getvalue().splitlines()) == 3  # the format line and the two good records

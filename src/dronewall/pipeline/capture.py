@@ -47,11 +47,22 @@ class ReplayResult:
     stream: StreamResult
 
 
+def record_line(record: DetectionRecord) -> str | None:
+    """``record`` as one line of a detection file, or None when it is not strict JSON (a NaN, an
+    object JSON cannot hold): the detection reader refuses such a record and counts it."""
+    try:
+        return json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n"
+    except (TypeError, ValueError, RecursionError):
+        return None
+
+
 def _tee(records: Iterator[DetectionRecord], fp: TextIO, counter: list[int]) -> Iterator[Any]:
     """Pass the records on, writing each to ``fp`` as one JSON line."""
     fp.write(json.dumps({"type": "format", "name": FORMAT_NAME, "version": FORMAT_VERSION}) + "\n")
     for record in records:
-        fp.write(json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n")
+        line = record_line(record)
+        if line is not None:
+            fp.write(line)
         counter[0] += 1
         yield record
 

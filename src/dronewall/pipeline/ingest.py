@@ -42,6 +42,7 @@ from dronewall.core.measurements import DetectionBatch
 from dronewall.formats import DetectionReader, iter_frames, write_track_header, write_tracks
 from dronewall.formats.detections import FORMAT_NAME, FORMAT_VERSION
 from dronewall.geo.frames import LocalFrame
+from dronewall.pipeline.capture import record_line
 from dronewall.pipeline.schema import IngestConfig, InputSpec
 from dronewall.pipeline.stream import count_scans
 from dronewall.tracking import MultiSensorTracker, TrackerConfig
@@ -144,6 +145,7 @@ class Ingest:
         self._header_written = False
         self._senders: list[Any] = []
         self._cat062: list[tuple[Any, tuple[str, int], int, int]] = []
+        self.sapient: Any = None  # the SapientServer of a sapient input, once started
 
     # ------------------------------------------------------------ inputs
 
@@ -172,7 +174,9 @@ class Ingest:
         self._pending.extend(records)
         if self._det_fp is not None:
             for r in records:
-                self._det_fp.write(json.dumps(r, separators=(",", ":"), allow_nan=False) + "\n")
+                line = record_line(r)
+                if line is not None:  # else the reader refuses it too, and counts it
+                    self._det_fp.write(line)
 
     async def _open(self, state: InputState) -> None:
         spec = state.spec
