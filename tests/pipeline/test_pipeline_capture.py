@@ -196,3 +196,19 @@ def test_a_record_that_is_not_strict_json_is_refused_and_counted(tmp_path: Path)
     assert reader.bad_lines == 1
     assert "must be finite" in reader.errors[0].reason
     assert len(fp.getvalue().splitlines()) == 3  # the format line and the two good records
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        ("asterix-croatiacontrol", "cat_034_048.pcap"),
+        ("adsb-beast-sbs", "py1090_docs_sbs_excerpt.sbs"),
+        ("remoteid-opendroneid", "odid_wifi_bcn_sample.pcap"),
+    ],
+)
+def test_an_option_the_decoder_does_not_take_is_a_config_error(
+    parts: tuple[str, str], tmp_path: Path
+) -> None:
+    with pytest.raises(ConfigError, match="unexpected keyword argument 'foo'"):
+        replay_capture(shared(*parts), tmp_path / "out", options={"foo": 1})
+    assert not (tmp_path / "out").exists()

@@ -32,6 +32,7 @@ import json
 import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
 from typing import Any, Final, Literal, Protocol
 
@@ -51,21 +52,42 @@ class LiveDecoder(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class WireFormat:
-    """One format: its live transport and default port, its file suffixes, its factories."""
+    """One format: its live transport and default port, its file suffixes, and where its adapter
+    lives (imported on first use, so that a format costs nothing until it is used).
+
+    Attributes
+    ----------
+    module : str
+        The adapter module.
+    decoder : str or None
+        Its live decoder class, called ``cls(source=..., log=..., **options)``; None: captures only.
+    capture : str
+        Its capture reader, called ``fn(path, log, **options)``.
+    sensor_option : str or None
+        The keyword that takes the sensor id (None: the format names its own sensors).
+    prepare : callable
+        Turns options as a YAML file gives them into the adapter's types, in place.
+    """
 
     name: str
     summary: str
     transport: Transport
     default_port: int | None
     suffixes: tuple[str, ...]
-    make_decoder: Callable[[str, str, DecodeLog, dict[str, Any]], LiveDecoder] | None
-    read_capture: Callable[[Path, str, DecodeLog, dict[str, Any]], Iterator[DetectionRecord]] | None
+    module: str
+    decoder: str | None
+    capture: str
+    sensor_option: str | None = "sensor"
+    prepare: Callable[[dict[str, Any]], None] = lambda options: None
 
 
 # ------------------------------------------------------------------ option conversion
 
 
-def _pop_date(options: dict[str, Any]) -> None:
+def _asterix_options(options: dict[str, Any]) -> None:
+    """``date`` as ISO text and ``radars`` as a list of mappings -> the decoder's types."""
+    from dronewall.adapters.asterix import RadarSite
+
     value = options.get("date")
     if isinstance(value, str):
         try:
@@ -74,12 +96,6 @@ def _pop_date(options: dict[str, Any]) -> None:
             raise ConfigError(
                 "not an ISO date", field="options.date", expected="YYYY-MM-DD", actual=value
             ) from exc
-
-
-def _radars(options: dict[str, Any]) -> None:
-    """``radars`` as a list of mappings (a YAML file) -> the ``{(sac, sic): RadarSite}`` table."""
-    from dronewall.adapters.asterix import RadarSite
-
     raw = options.get("radars")
     if raw is None or isinstance(raw, Mapping):
         return
@@ -101,118 +117,21 @@ def _radars(options: dict[str, Any]) -> None:
     options["radars"] = table
 
 
-def _checked(make: Callable[[], Any], fmt: str) -> Any:
-    try:
-        return make()
-    except TypeError as exc:  # an option the decoder does not take
-        raise ConfigError(f"bad option for format {fmt!r}: {exc}", field="options") from exc
+def _mode_s_options(options: dict[str, Any]) -> None:
+    """``reference: [lat, lon]`` (a YAML list) -> a tuple."""
+    if isinstance(options.get("reference"), list):
+        options["reference"] = tuple(options["reference"])
 
 
-# ------------------------------------------------------------------ factories
+class RawRemoteIdDecoder:
+    """A Remote ID decoder fed one raw message (25 bytes) or message pack per datagram (or the
+    frames of ``link``), for the common ``feed(data, t_received)``."""
 
-
-def _asterix_decoder(
-    source: str, sensor: str, log: DecodeLog, options: dict[str, Any]
-) -> LiveDecoder:
-    from dronewall.adapters.asterix import AsterixDecoder
-
-    _pop_date(options)
-    _radars(options)
-    options.setdefault("sensor_prefix", sensor)
-    return _checked(  # type: ignore[no-any-return]
-        lambda: AsterixDecoder(source=source, log=log, **options), "asterix"
-    )
-
-
-def _asterix_capture(
-    path: Path, sensor: str, log: DecodeLog, options: dict[str, Any]
-) -> Iterator[DetectionRecord]:
-    from dronewall.adapters.asterix import read_asterix_capture
-
-    _pop_date(options)
-    _radars(options)
-    options.setdefault("sensor_prefix", sensor)
-    return _checked(lambda: read_asterix_capture(path, log, **options), "asterix")  # type: ignore[no-any-return]
-
-
-def _adsb_decoder(kind: str) -> Callable[[str, str, DecodeLog, dict[str, Any]], LiveDecoder]:
-    def make(source: str, sensor: str, log: DecodeLog, options: dict[str, Any]) -> LiveDecoder:
-        from dronewall.adapters import adsb
-
-        cls = {"sbs": adsb.SbsDecoder, "beast": adsb.BeastDecoder, "avr": adsb.AvrDecoder}[kind]
-        if "reference" in options and isinstance(options["reference"], list):
-            options["reference"] = tuple(options["reference"])
-        return _checked(  # type: ignore[no-any-return]
-            lambda: cls(source, sensor=sensor, log=log, **options), kind
-        )
-
-    return make
-
-
-def _adsb_capture(
-    kind: str,
-) -> Callable[[Path, str, DecodeLog, dict[str, Any]], Iterator[DetectionRecord]]:
-    def read(
-        path: Path, sensor: str, log: DecodeLog, options: dict[str, Any]
-    ) -> Iterator[DetectionRecord]:
-        from dronewall.adapters import adsb
-
-        fn = {
-            "sbs": adsb.read_sbs_capture,
-            "beast": adsb.read_beast_capture,
-            "avr": adsb.read_avr_capture,
-        }[kind]
-        if "reference" in options and isinstance(options["reference"], list):
-            options["reference"] = tuple(options["reference"])
-        return _checked(lambda: fn(path, log, sensor=sensor, **options), kind)  # type: ignore[no-any-return]
-
-    return read
-
-
-def _sapient_decoder(
-    source: str, sensor: str, log: DecodeLog, options: dict[str, Any]
-) -> LiveDecoder:
-    from dronewall.adapters.sapient import SapientDecoder
-
-    return _checked(  # type: ignore[no-any-return]
-        lambda: SapientDecoder(source, log=log, **options), "sapient"
-    )
-
-
-def _sapient_capture(
-    path: Path, sensor: str, log: DecodeLog, options: dict[str, Any]
-) -> Iterator[DetectionRecord]:
-    from dronewall.adapters.sapient import read_sapient_capture
-
-    return _checked(lambda: read_sapient_capture(path, log, **options), "sapient")  # type: ignore[no-any-return]
-
-
-def _cot_decoder(source: str, sensor: str, log: DecodeLog, options: dict[str, Any]) -> LiveDecoder:
-    from dronewall.adapters.cot import CotDecoder
-
-    return _checked(  # type: ignore[no-any-return]
-        lambda: CotDecoder(source, sensor=sensor, log=log, **options), "cot"
-    )
-
-
-def _cot_capture(
-    path: Path, sensor: str, log: DecodeLog, options: dict[str, Any]
-) -> Iterator[DetectionRecord]:
-    from dronewall.adapters.cot import read_cot_capture
-
-    return _checked(lambda: read_cot_capture(path, log, sensor=sensor, **options), "cot")  # type: ignore[no-any-return]
-
-
-class _RawRemoteId:
-    """A Remote ID decoder fed one raw message (25 bytes) or message pack per datagram."""
-
-    def __init__(self, source: str, sensor: str, log: DecodeLog, options: dict[str, Any]) -> None:
+    def __init__(self, *, source: str, log: DecodeLog, link: str = "raw", **options: Any) -> None:
         from dronewall.adapters.remoteid import RemoteIdDecoder
 
-        self._link = str(options.pop("link", "raw"))
-        self._decoder = _checked(
-            lambda: RemoteIdDecoder(source, sensor=sensor, log=log, **options), "remoteid"
-        )
+        self._link = link
+        self._decoder = RemoteIdDecoder(source, log=log, **options)
         self.log: DecodeLog = self._decoder.log
 
     def feed(self, data: bytes, t_received: float) -> list[DetectionRecord]:
@@ -220,45 +139,46 @@ class _RawRemoteId:
         return records
 
 
-def _remoteid_capture(
-    path: Path, sensor: str, log: DecodeLog, options: dict[str, Any]
-) -> Iterator[DetectionRecord]:
-    from dronewall.adapters.remoteid import read_remoteid_capture
-
-    return _checked(  # type: ignore[no-any-return]
-        lambda: read_remoteid_capture(path, log, sensor=sensor, **options), "remoteid"
-    )
-
-
-def _netrid_capture(
-    path: Path, sensor: str, log: DecodeLog, options: dict[str, Any]
-) -> Iterator[DetectionRecord]:
-    from dronewall.adapters.remoteid_netrid import read_netrid_flight
-
-    return _checked(lambda: read_netrid_flight(path, log, sensor=sensor, **options), "netrid")  # type: ignore[no-any-return]
-
-
+_A = "dronewall.adapters."
 FORMATS: Final[dict[str, WireFormat]] = {
     f.name: f
     for f in (
         WireFormat("asterix", "EUROCONTROL ASTERIX (CAT 015/021/034/048/062)", "udp", 8600,
-                   (".ast", ".asterix", ".raw"), _asterix_decoder, _asterix_capture),
-        WireFormat("sbs", "SBS BaseStation text (ADS-B)", "tcp", 30003,
-                   (".sbs",), _adsb_decoder("sbs"), _adsb_capture("sbs")),
-        WireFormat("beast", "Beast binary (Mode S / ADS-B)", "tcp", 30005,
-                   (".beast", ".bin"), _adsb_decoder("beast"), _adsb_capture("beast")),
-        WireFormat("avr", "AVR text (Mode S / ADS-B)", "tcp", 30002,
-                   (".avr",), _adsb_decoder("avr"), _adsb_capture("avr")),
+                   (".ast", ".asterix", ".raw"), _A + "asterix", "AsterixDecoder",
+                   "read_asterix_capture", "sensor_prefix", _asterix_options),
+        WireFormat("sbs", "SBS BaseStation text (ADS-B)", "tcp", 30003, (".sbs",),
+                   _A + "adsb", "SbsDecoder", "read_sbs_capture"),
+        WireFormat("beast", "Beast binary (Mode S / ADS-B)", "tcp", 30005, (".beast", ".bin"),
+                   _A + "adsb", "BeastDecoder", "read_beast_capture", prepare=_mode_s_options),
+        WireFormat("avr", "AVR text (Mode S / ADS-B)", "tcp", 30002, (".avr",),
+                   _A + "adsb", "AvrDecoder", "read_avr_capture", prepare=_mode_s_options),
         WireFormat("sapient", "SAPIENT BSI Flex 335 v2.0 sensor nodes", "sapient", 5020,
-                   (".sapient",), _sapient_decoder, _sapient_capture),
-        WireFormat("cot", "Cursor on Target XML / TAK protobuf", "udp", 6969,
-                   (".cot", ".xml"), _cot_decoder, _cot_capture),
-        WireFormat("remoteid", "ASTM F3411 broadcast Remote ID", "udp", 4210,
-                   (), _RawRemoteId, _remoteid_capture),
-        WireFormat("netrid", "network Remote ID test flights (InterUSS)", "none", None,
-                   (), None, _netrid_capture),
+                   (".sapient",), _A + "sapient", "SapientDecoder", "read_sapient_capture",
+                   sensor_option=None),
+        WireFormat("cot", "Cursor on Target XML / TAK protobuf", "udp", 6969, (".cot", ".xml"),
+                   _A + "cot", "CotDecoder", "read_cot_capture"),
+        WireFormat("remoteid", "ASTM F3411 broadcast Remote ID", "udp", 4210, (),
+                   _A + "remoteid", None, "read_remoteid_capture"),
+        WireFormat("netrid", "network Remote ID test flights (InterUSS)", "none", None, (),
+                   _A + "remoteid_netrid", None, "read_netrid_flight"),
     )
 }  # fmt: skip
+
+
+def _options(f: WireFormat, sensor: str, options: Mapping[str, Any] | None) -> dict[str, Any]:
+    out = dict(options or {})
+    f.prepare(out)
+    if f.sensor_option is not None:
+        out.setdefault(f.sensor_option, sensor)
+    return out
+
+
+def _call(f: WireFormat, make: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    try:
+        return make(*args, **kwargs)
+    except TypeError as exc:  # an option the adapter does not take
+        raise ConfigError(f"bad option for format {f.name!r}: {exc}", field="options") from exc
+
 
 _RADIO_LINKTYPES: Final = frozenset({105, 127, 251, 256, 272})
 _PCAP_MAGIC: Final = frozenset(
@@ -364,9 +284,13 @@ def make_decoder(
 ) -> LiveDecoder:
     """A live decoder of format ``fmt`` (options as in the format's adapter)."""
     f = get_format(fmt)
-    if f.make_decoder is None:
+    if f.transport == "none":
         raise ConfigError(f"format {fmt!r} has no live input, only capture files", field="format")
-    return f.make_decoder(source, sensor, log, dict(options or {}))
+    cls: Callable[..., LiveDecoder] = (
+        RawRemoteIdDecoder if f.decoder is None else getattr(import_module(f.module), f.decoder)
+    )
+    decoder: LiveDecoder = _call(f, cls, source=source, log=log, **_options(f, sensor, options))
+    return decoder
 
 
 def read_capture(
@@ -387,7 +311,22 @@ def read_capture(
     p = Path(path)
     name = fmt or detect_format(p)
     f = get_format(name)
-    if f.read_capture is None:  # pragma: no cover - every format reads captures today
-        raise ConfigError(f"format {name!r} has no capture reader", field="format")
     log = log if log is not None else DecodeLog(os.fspath(p))
-    return name, log, f.read_capture(p, sensor or name, log, dict(options or {}))
+    reader = getattr(import_module(f.module), f.capture)
+    records: Iterator[DetectionRecord] = _call(
+        f, reader, p, log, **_options(f, sensor or name, options)
+    )
+    return name, log, _first_checked(f, records)
+
+
+def _first_checked(f: WireFormat, records: Iterator[DetectionRecord]) -> Iterator[DetectionRecord]:
+    """The records; a reader that is a generator meets its options only at the first step, so a
+    ``TypeError`` there is an option the adapter does not take."""
+    try:
+        first = next(records)
+    except StopIteration:
+        return
+    except TypeError as exc:
+        raise ConfigError(f"bad option for format {f.name!r}: {exc}", field="options") from exc
+    yield first
+    yield from records

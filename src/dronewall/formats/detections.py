@@ -769,6 +769,11 @@ def _open_lines(
         raise InputError(f"cannot open: {exc.strerror or exc}", source=name) from exc
 
 
+def write_format_record(fp: TextIO) -> None:
+    """The ``format`` record that opens a detection file (name and version), as one line."""
+    write_record(fp, {"type": "format", "name": FORMAT_NAME, "version": FORMAT_VERSION})
+
+
 def read_detections(
     source: Source, frame: LocalFrame | None = None, *, max_errors: int | None = None
 ) -> DetectionFile:
@@ -855,7 +860,7 @@ def _write_detections(
     if len(batch) and (int(batch.sensor.min()) < 0 or int(batch.sensor.max()) >= len(sensor_ids)):
         raise ValueError(f"batch has sensor indices outside the {len(sensor_ids)} sensor ids")
     if header:
-        write_record(fp, {"type": "format", "name": FORMAT_NAME, "version": FORMAT_VERSION})
+        write_format_record(fp)
         write_record(fp, frame_record(frame_name, frame))
         for sid in sensor_ids:
             write_record(fp, {"type": "sensor", "id": sid})

@@ -29,7 +29,7 @@ from typing import Any, TextIO
 from dronewall.adapters.base import DetectionRecord
 from dronewall.adapters.registry import read_capture
 from dronewall.formats import DetectionReader
-from dronewall.formats.detections import FORMAT_NAME, FORMAT_VERSION
+from dronewall.formats.detections import write_format_record
 from dronewall.geo.frames import LocalFrame
 from dronewall.pipeline.output import atomic_directory
 from dronewall.pipeline.stream import StreamResult, track_stream
@@ -58,7 +58,7 @@ def record_line(record: DetectionRecord) -> str | None:
 
 def _tee(records: Iterator[DetectionRecord], fp: TextIO, counter: list[int]) -> Iterator[Any]:
     """Pass the records on, writing each to ``fp`` as one JSON line."""
-    fp.write(json.dumps({"type": "format", "name": FORMAT_NAME, "version": FORMAT_VERSION}) + "\n")
+    write_format_record(fp)
     for record in records:
         line = record_line(record)
         if line is not None:

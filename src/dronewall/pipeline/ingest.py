@@ -40,7 +40,7 @@ from dronewall.adapters.base import DecodeLog, DetectionRecord
 from dronewall.adapters.registry import LiveDecoder, make_decoder
 from dronewall.core.measurements import DetectionBatch
 from dronewall.formats import DetectionReader, iter_frames, write_track_header, write_tracks
-from dronewall.formats.detections import FORMAT_NAME, FORMAT_VERSION
+from dronewall.formats.detections import write_format_record
 from dronewall.geo.frames import LocalFrame
 from dronewall.pipeline.capture import record_line
 from dronewall.pipeline.schema import IngestConfig, InputSpec
@@ -401,10 +401,7 @@ class Ingest:
         ):
             self._det_fp, self._trk_fp = det_fp, trk_fp
             if det_fp.tell() == 0:
-                det_fp.write(
-                    json.dumps({"type": "format", "name": FORMAT_NAME, "version": FORMAT_VERSION})
-                    + "\n"
-                )
+                write_format_record(det_fp)
             self._open_outputs()
             try:
                 for state in self.inputs:

@@ -64,7 +64,7 @@ class InputSpec(BaseModel):
     def _known(cls, v: str) -> str:
         if v not in FORMATS:
             raise ValueError(f"unknown format {v!r}; known: {', '.join(FORMATS)}")
-        if FORMATS[v].make_decoder is None:
+        if FORMATS[v].transport == "none":
             raise ValueError(f"format {v!r} has capture files only, no live input")
         return v
 
