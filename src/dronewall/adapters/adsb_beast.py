@@ -82,6 +82,24 @@ class _Clock:
         return t
 
 
+def _mode_s_state(
+    source: str,
+    sensor: str,
+    reference: tuple[float, float] | None,
+    clock: Clock,
+    start_epoch: float | None,
+    log: DecodeLog | None,
+    options: dict[str, float],
+) -> tuple[DecodeLog, ModeSCore, _Clock]:
+    """The log, Mode S state and clock that the Beast and AVR decoders both start from."""
+    log = log if log is not None else DecodeLog(source)
+    try:
+        opts = ModeSOptions(sensor=sensor, reference=reference, **options)
+    except TypeError as exc:
+        raise ConfigError(f"unknown option: {exc}", field="options") from exc
+    return log, ModeSCore(log, opts), _Clock(clock, start_epoch)
+
+
 def _dbfs(level: int) -> float | None:
     # dump1090/readsb send sqrt(power) scaled to 255: power dBFS = 20 log10(level / 255)
     return 20.0 * math.log10(level / 255.0) if level else None
@@ -130,13 +148,9 @@ class BeastDecoder:
         log: DecodeLog | None = None,
         **options: float,
     ) -> None:
-        self.log = log if log is not None else DecodeLog(source)
-        try:
-            opts = ModeSOptions(sensor=sensor, reference=reference, **options)
-        except TypeError as exc:
-            raise ConfigError(f"unknown option: {exc}", field="options") from exc
-        self.core = ModeSCore(self.log, opts)
-        self._clock = _Clock(clock, start_epoch)
+        self.log, self.core, self._clock = _mode_s_state(
+            source, sensor, reference, clock, start_epoch, log, options
+        )
         self._buf = bytearray()
         self._base = 0  # stream offset of _buf[0]
         self._capture = False
@@ -258,13 +272,9 @@ class AvrDecoder:
         log: DecodeLog | None = None,
         **options: float,
     ) -> None:
-        self.log = log if log is not None else DecodeLog(source)
-        try:
-            opts = ModeSOptions(sensor=sensor, reference=reference, **options)
-        except TypeError as exc:
-            raise ConfigError(f"unknown option: {exc}", field="options") from exc
-        self.core = ModeSCore(self.log, opts)
-        self._clock = _Clock(clock, start_epoch)
+        self.log, self.core, self._clock = _mode_s_state(
+            source, sensor, reference, clock, start_epoch, log, options
+        )
         self._tail = b""
         self._line = 0
         self._capture = False
