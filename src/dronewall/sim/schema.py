@@ -80,7 +80,7 @@ class PlaceModel(_Placed):
 
 class SensorModel(_Placed):
     id: str = Field(pattern=ID)
-    kind: Literal["radar", "rf", "eoir", "adsb", "sightings"]
+    kind: Literal["radar", "rf", "eoir", "adsb", "sightings", "acoustic"]
     h_m: float = 10.0
     preset: str | None = None
     params: dict[str, float | int | bool | str | list[str]] = Field(default_factory=dict)
