@@ -43,6 +43,23 @@ ALLOWED: dict[str, set[str]] = {
         "formats",
         "adapters",
     },
+    # Monte Carlo campaigns: many seeded runs of the pipeline on Dask.
+    "campaign": {"core", "world", "sim", "pipeline", "metrics"},
+    # The picture service (an edge: FastAPI, pydantic, SQLAlchemy): serves live and replayed runs.
+    "service": {
+        "core",
+        "geo",
+        "world",
+        "sensors",
+        "sim",
+        "tracking",
+        "assess",
+        "respond",
+        "picture",
+        "report",
+        "pipeline",
+        "formats",
+    },
 }
 NUMERIC_CORE = {"core", "geo", "sensors", "sim", "tracking", "metrics", "assess", "respond"}
 FORBIDDEN_IN_CORE = {"fastapi", "pydantic", "sqlalchemy", "starlette", "uvicorn"}
