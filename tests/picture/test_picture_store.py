@@ -12,9 +12,10 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from picture_helpers import install_failing_insert
 
 from dronewall.core import DetectionBatch, MeasurementKind, StoreError, TrackStatus, TrackTable
-from dronewall.picture import EVENT_KINDS, SCHEMA_VERSION, Event, EventStore
+from dronewall.picture import EVENT_KINDS, Event, EventStore
 from dronewall.picture import schema as S
 from dronewall.world import load_world
 
@@ -87,66 +88,7 @@ def track_table(rng: np.random.Generator, t: float, ids: list[int]) -> TrackTabl
     )
 
 
-# ----------------------------------------------------------------------------- schema
-
-
-def test_schema_version_recorded_and_tables_created(tmp_path: Path) -> None:
-    path = tmp_path / "events.sqlite"
-    with EventStore.open(path) as store:
-        assert store.schema_version == SCHEMA_VERSION == 2
-    con = sqlite3.connect(path)
-    try:
-        tables = {r[0] for r in con.execute("select name from sqlite_master where type='table'")}
-        version = con.execute("select value from schema_meta where key='schema_version'").fetchone()
-    finally:
-        con.close()
-    assert set(S.metadata.tables) <= tables
-    assert version == ("2",)
-
-
-def test_version_1_store_is_migrated_and_keeps_its_detections(tmp_path: Path) -> None:
-    """A store written before range rates existed opens, upgrades, and reads them as NaN."""
-    path = tmp_path / "events.sqlite"
-    batch = DetectionBatch.build(
-        t=np.array([10.0, 11.0]),
-        sensor=0,
-        kind=0,
-        z=np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]),
-        R=np.eye(3),
-        sensor_pos=np.zeros(3),
-    )
-    with EventStore.open(path) as store:
-        run = new_run(store)
-        store.append_detections(run, batch)
-    con = sqlite3.connect(path)
-    with con:  # turn the file back into a version-1 store
-        con.execute("alter table detections drop column range_rate")
-        con.execute("alter table detections drop column range_rate_var")
-        con.execute("update schema_meta set value='1' where key='schema_version'")
-    con.close()
-    with EventStore.open(path) as store:
-        assert store.schema_version == 2
-        back = store.detections(run)
-    np.testing.assert_array_equal(back.z, batch.z)
-    assert np.isnan(back.range_rate).all()
-    assert np.isnan(back.range_rate_var).all()
-
-
-def test_mismatching_schema_version_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "events.sqlite"
-    EventStore.open(path).close()
-    con = sqlite3.connect(path)
-    with con:
-        con.execute("update schema_meta set value='3' where key='schema_version'")
-    con.close()
-    with pytest.raises(StoreError) as info:
-        EventStore.open(path)
-    err = info.value
-    assert err.source == str(path)
-    assert (err.expected, err.actual) == ("2", "3")
-    assert str(path) in str(err)
-    assert "expected 2" in str(err)
-    assert "got 3" in str(err)
+# ----------------------------------------------------------------------------- opening
 
 
 def test_missing_store_without_create_names_the_file(tmp_path: Path) -> None:
@@ -178,60 +120,58 @@ def test_url_opens_in_memory_store() -> None:
 # ----------------------------------------------------------------------------- runs
 
 
-def test_run_lifecycle_and_setup_tables(tmp_path: Path) -> None:
+def test_run_lifecycle_and_setup_tables(store: EventStore) -> None:
     world = load_world()
-    with EventStore.open(tmp_path / "e.sqlite") as store:
-        rid = new_run(store, config={"x": np.float64(np.nan), "y": (1, 2), "z": np.int64(3)})
-        store.add_sites(rid, [world.sites["doel"], world.sites["tihange"]])
+    rid = new_run(store, config={"x": np.float64(np.nan), "y": (1, 2), "z": np.int64(3)})
+    store.add_sites(rid, [world.sites["doel"], world.sites["tihange"]])
+    store.add_sensors(
+        rid, [{"sensor_id": "r1", "kind": "radar", "lat": 51.3, "lon": 4.2, "h_m": 12.0}]
+    )
+    store.add_fire_units(
+        rid,
+        [{"fire_unit_id": "g1", "effector_id": "gun", "layer": "gun", "lat": 51.31,
+          "lon": 4.25, "magazine": None}],
+    )  # fmt: skip
+    store.add_objects(
+        rid,
+        [{"object_id": "h1", "type_id": "shahed", "object_class": "loitering-munition",
+          "allegiance": "hostile", "target_site": "doel", "rcs_m2": 0.5}],
+    )  # fmt: skip
+    info = store.run(rid)
+    assert info.status == "running"
+    assert info.finished_utc is None
+    assert info.config == {"x": None, "y": [1, 2], "z": 3}
+    assert info.origin_lla == (51.0, 4.3, 10.0)
+    store.finish_run(rid, {"gospa": np.float64(1.5)}, "finished")
+    info = store.run(rid)
+    assert info.status == "finished"
+    assert info.summary == {"gospa": 1.5}
+    assert info.finished_utc is not None
+    assert info.finished_utc.endswith("+00:00")
+    assert [r.run_id for r in store.runs()] == [rid]
+    sites = store.sites(rid)
+    assert [s["site_id"] for s in sites] == ["doel", "tihange"]
+    assert sites[0]["alert_radius_m"] == world.sites["doel"].alert_radius_m
+    assert store.sensors(rid)[0]["idx"] == 0
+    assert store.fire_units(rid)[0]["magazine"] is None
+    assert store.objects(rid)[0]["icao"] is None
+    with pytest.raises(StoreError, match="no such run"):
+        store.run(rid + 1)
+
+
+def test_setup_rows_with_bad_keys_are_refused(store: EventStore) -> None:
+    rid = new_run(store)
+    with pytest.raises(StoreError, match=r"missing \['lon'\]"):
+        store.add_sensors(rid, [{"sensor_id": "a", "kind": "radar", "lat": 1.0}])
+    with pytest.raises(StoreError, match="unknown"):
         store.add_sensors(
-            rid, [{"sensor_id": "r1", "kind": "radar", "lat": 51.3, "lon": 4.2, "h_m": 12.0}]
+            rid, [{"sensor_id": "a", "kind": "radar", "lat": 1.0, "lon": 2.0, "colour": 1}]
         )
-        store.add_fire_units(
-            rid,
-            [{"fire_unit_id": "g1", "effector_id": "gun", "layer": "gun", "lat": 51.31,
-              "lon": 4.25, "magazine": None}],
-        )  # fmt: skip
-        store.add_objects(
-            rid,
-            [{"object_id": "h1", "type_id": "shahed", "object_class": "loitering-munition",
-              "allegiance": "hostile", "target_site": "doel", "rcs_m2": 0.5}],
-        )  # fmt: skip
-        info = store.run(rid)
-        assert info.status == "running"
-        assert info.finished_utc is None
-        assert info.config == {"x": None, "y": [1, 2], "z": 3}
-        assert info.origin_lla == (51.0, 4.3, 10.0)
-        store.finish_run(rid, {"gospa": np.float64(1.5)}, "finished")
-        info = store.run(rid)
-        assert info.status == "finished"
-        assert info.summary == {"gospa": 1.5}
-        assert info.finished_utc is not None
-        assert info.finished_utc.endswith("+00:00")
-        assert [r.run_id for r in store.runs()] == [rid]
-        sites = store.sites(rid)
-        assert [s["site_id"] for s in sites] == ["doel", "tihange"]
-        assert sites[0]["alert_radius_m"] == world.sites["doel"].alert_radius_m
-        assert store.sensors(rid)[0]["idx"] == 0
-        assert store.fire_units(rid)[0]["magazine"] is None
-        assert store.objects(rid)[0]["icao"] is None
-        with pytest.raises(StoreError, match="no such run"):
-            store.run(rid + 1)
-
-
-def test_setup_rows_with_bad_keys_are_refused(tmp_path: Path) -> None:
-    with EventStore.open(tmp_path / "e.sqlite") as store:
-        rid = new_run(store)
-        with pytest.raises(StoreError, match=r"missing \['lon'\]"):
-            store.add_sensors(rid, [{"sensor_id": "a", "kind": "radar", "lat": 1.0}])
-        with pytest.raises(StoreError, match="unknown"):
-            store.add_sensors(
-                rid, [{"sensor_id": "a", "kind": "radar", "lat": 1.0, "lon": 2.0, "colour": 1}]
-            )
-        with pytest.raises(StoreError, match="must be a number"):
-            store.add_sensors(rid, [{"sensor_id": "a", "kind": "radar", "lat": "x", "lon": 2.0}])
-        assert store.sensors(rid) == []
-        with pytest.raises(StoreError, match="no such run"):
-            store.add_sensors(99, [])
+    with pytest.raises(StoreError, match="must be a number"):
+        store.add_sensors(rid, [{"sensor_id": "a", "kind": "radar", "lat": "x", "lon": 2.0}])
+    assert store.sensors(rid) == []
+    with pytest.raises(StoreError, match="no such run"):
+        store.add_sensors(99, [])
 
 
 # ----------------------------------------------------------------------------- detections
@@ -244,9 +184,7 @@ def test_setup_rows_with_bad_keys_are_refused(tmp_path: Path) -> None:
     data=st.data(),
     m=st.integers(min_value=1, max_value=40),
 )
-def test_detections_round_trip_exactly(
-    tmp_path_factory: pytest.TempPathFactory, data: st.DataObject, m: int
-) -> None:
+def test_detections_round_trip_exactly(store: EventStore, data: st.DataObject, m: int) -> None:
     floats = st.floats(allow_nan=True, allow_infinity=True, width=64)
     finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
     a = data.draw(hnp.arrays(np.float64, (m, 3, 3), elements=floats))
@@ -267,97 +205,85 @@ def test_detections_round_trip_exactly(
         range_rate=data.draw(hnp.arrays(np.float64, (m,), elements=floats)),
         range_rate_var=data.draw(hnp.arrays(np.float64, (m,), elements=floats)),
     )
-    path = tmp_path_factory.mktemp("rt") / "e.sqlite"
-    with EventStore.open(path) as store:
-        rid = new_run(store)
-        other = new_run(store)
-        assert store.append_detections(rid, batch) == m
-        store.append_detections(other, batch.select(np.arange(min(m, 3))))
-        assert_same_batch(store.detections(rid), batch)
+    rid = new_run(store)  # one store for all examples: a new pair of runs each
+    other = new_run(store)
+    assert store.append_detections(rid, batch) == m
+    store.append_detections(other, batch.select(np.arange(min(m, 3))))
+    assert_same_batch(store.detections(rid), batch)
 
 
-def test_detections_time_window_and_order(tmp_path: Path) -> None:
+def test_detections_time_window_and_order(store: EventStore) -> None:
     rng = np.random.default_rng(1)
     b1, b2 = random_batch(rng, 50), random_batch(rng, 30)
-    with EventStore.open(tmp_path / "e.sqlite") as store:
-        rid = new_run(store)
-        store.append_detections(rid, b1)
-        store.append_detections(rid, b2)
-        assert_same_batch(store.detections(rid), DetectionBatch.concat([b1, b2]))
-        lo, hi = 1.7e9 + 20, 1.7e9 + 60
-        both = DetectionBatch.concat([b1, b2])
-        assert_same_batch(
-            store.detections(rid, lo, hi), both.select((both.t >= lo) & (both.t < hi))
-        )
-        assert len(store.detections(rid + 5)) == 0
+    rid = new_run(store)
+    store.append_detections(rid, b1)
+    store.append_detections(rid, b2)
+    assert_same_batch(store.detections(rid), DetectionBatch.concat([b1, b2]))
+    lo, hi = 1.7e9 + 20, 1.7e9 + 60
+    both = DetectionBatch.concat([b1, b2])
+    assert_same_batch(store.detections(rid, lo, hi), both.select((both.t >= lo) & (both.t < hi)))
+    assert len(store.detections(rid + 5)) == 0
 
 
-def test_bad_detection_batches_are_refused_before_writing(tmp_path: Path) -> None:
+def test_bad_detection_batches_are_refused_before_writing(store: EventStore) -> None:
     rng = np.random.default_rng(2)
     good = random_batch(rng, 10)
-    with EventStore.open(tmp_path / "e.sqlite") as store:
-        rid = new_run(store)
-        t = good.t.copy()
-        t[4] = np.nan
-        with pytest.raises(StoreError, match=r"batch\.t\[4\]"):
-            store.append_detections(rid, DetectionBatch(**{**_fields(good), "t": t}))
-        r = good.R.copy()
-        r[3, 0, 1] += 1.0
-        with pytest.raises(StoreError, match="not symmetric"):
-            store.append_detections(rid, DetectionBatch(**{**_fields(good), "R": r}))
-        sensor = good.sensor.astype(np.float64)
-        sensor[2] = np.nan
-        with pytest.raises(ValueError, match=r"batch\.sensor\[2\]"):
-            store.append_detections(rid, DetectionBatch(**{**_fields(good), "sensor": sensor}))
-        kind = good.kind.copy()
-        kind[0] = 9
-        with pytest.raises(StoreError, match="out of range"):
-            store.append_detections(rid, DetectionBatch(**{**_fields(good), "kind": kind}))
-        assert count(store, S.detections) == 0
-        with pytest.raises(StoreError, match="no such run"):
-            store.append_detections(rid + 1, good)
+    rid = new_run(store)
+    t = good.t.copy()
+    t[4] = np.nan
+    with pytest.raises(StoreError, match=r"batch\.t\[4\]"):
+        store.append_detections(rid, DetectionBatch(**{**_fields(good), "t": t}))
+    r = good.R.copy()
+    r[3, 0, 1] += 1.0
+    with pytest.raises(StoreError, match="not symmetric"):
+        store.append_detections(rid, DetectionBatch(**{**_fields(good), "R": r}))
+    sensor = good.sensor.astype(np.float64)
+    sensor[2] = np.nan
+    with pytest.raises(ValueError, match=r"batch\.sensor\[2\]"):
+        store.append_detections(rid, DetectionBatch(**{**_fields(good), "sensor": sensor}))
+    kind = good.kind.copy()
+    kind[0] = 9
+    with pytest.raises(StoreError, match="out of range"):
+        store.append_detections(rid, DetectionBatch(**{**_fields(good), "kind": kind}))
+    assert count(store, S.detections) == 0
+    with pytest.raises(StoreError, match="no such run"):
+        store.append_detections(rid + 1, good)
 
 
 def _fields(b: DetectionBatch) -> dict[str, np.ndarray]:
     return {name: getattr(b, name) for name in DETECTION_FIELDS}
 
 
-def test_failing_append_leaves_no_partial_rows(tmp_path: Path) -> None:
+def test_failing_append_leaves_no_partial_rows(store: EventStore) -> None:
     """A database error in the middle of an executemany rolls the whole batch back."""
     rng = np.random.default_rng(3)
     batch = random_batch(rng, 100)
-    with EventStore.open(tmp_path / "e.sqlite") as store:
-        rid = new_run(store)
-        store.append_detections(rid, batch.select(np.arange(10)))
-        # rows 0-49 of the next batch go in, then SQLite aborts on row 50
-        with store.engine.begin() as conn:
-            conn.exec_driver_sql(
-                "CREATE TRIGGER boom BEFORE INSERT ON detections "
-                f"WHEN NEW.t = {float(batch.t[50])!r} BEGIN SELECT RAISE(ABORT, 'boom'); END"
-            )
-        bad = batch
-        with pytest.raises(StoreError, match="nothing written") as info:
-            store.append_detections(rid, bad)
-        assert info.value.source is not None
-        assert count(store, S.detections) == 10
-        assert_same_batch(store.detections(rid), batch.select(np.arange(10)))
+    rid = new_run(store)
+    store.append_detections(rid, batch.select(np.arange(10)))
+    # rows 0-49 of the next batch go in, then the database aborts on row 50
+    install_failing_insert(store, "detections", float(batch.t[50]))
+    bad = batch
+    with pytest.raises(StoreError, match="nothing written") as info:
+        store.append_detections(rid, bad)
+    assert info.value.source is not None
+    assert count(store, S.detections) == 10
+    assert_same_batch(store.detections(rid), batch.select(np.arange(10)))
 
 
-def test_failing_event_append_leaves_no_partial_rows(tmp_path: Path) -> None:
-    with EventStore.open(tmp_path / "e.sqlite") as store:
-        rid = new_run(store)
-        evs = [Event(t=1.0, kind="alert", track_id=1, payload={"level": "watch"})] * 3
-        with pytest.raises(StoreError, match=r"events\[3\]\.kind"):
-            store.append_events(rid, [*evs, Event(t=2.0, kind="alarm")])
-        with pytest.raises(StoreError, match=r"events\[1\]\.payload"):
-            store.append_events(rid, [evs[0], Event(t=2.0, kind="leak", payload={"o": object()})])
-        assert store.events(rid) == []
+def test_failing_event_append_leaves_no_partial_rows(store: EventStore) -> None:
+    rid = new_run(store)
+    evs = [Event(t=1.0, kind="alert", track_id=1, payload={"level": "watch"})] * 3
+    with pytest.raises(StoreError, match=r"events\[3\]\.kind"):
+        store.append_events(rid, [*evs, Event(t=2.0, kind="alarm")])
+    with pytest.raises(StoreError, match=r"events\[1\]\.payload"):
+        store.append_events(rid, [evs[0], Event(t=2.0, kind="leak", payload={"o": object()})])
+    assert store.events(rid) == []
 
 
 # ----------------------------------------------------------------------------- events
 
 
-def test_events_ordered_and_filtered_by_kind(tmp_path: Path) -> None:
+def test_events_ordered_and_filtered_by_kind(store: EventStore) -> None:
     kinds = sorted(EVENT_KINDS)
     rng = np.random.default_rng(4)
     evs = [
@@ -370,123 +296,118 @@ def test_events_ordered_and_filtered_by_kind(tmp_path: Path) -> None:
         )
         for i in range(60)
     ]
-    with EventStore.open(tmp_path / "e.sqlite") as store:
-        rid = new_run(store)
-        other = new_run(store)
-        store.append_events(rid, evs[:25])
-        store.append_events(other, evs[:5])
-        store.append_events(rid, evs[25:])
-        assert store.events(rid) == evs
-        wanted = {"alert", "outcome"}
-        assert store.events(rid, kinds=wanted) == [e for e in evs if e.kind in wanted]
-        assert store.events(rid, kinds="leak") == [e for e in evs if e.kind == "leak"]
-        assert store.events(rid, t_from=1.7e9 + 10, t_to=1.7e9 + 20) == evs[10:20]
-        with pytest.raises(ValueError, match="unknown event kind"):
-            store.events(rid, kinds=["alrt"])
+    rid = new_run(store)
+    other = new_run(store)
+    store.append_events(rid, evs[:25])
+    store.append_events(other, evs[:5])
+    store.append_events(rid, evs[25:])
+    assert store.events(rid) == evs
+    wanted = {"alert", "outcome"}
+    assert store.events(rid, kinds=wanted) == [e for e in evs if e.kind in wanted]
+    assert store.events(rid, kinds="leak") == [e for e in evs if e.kind == "leak"]
+    assert store.events(rid, t_from=1.7e9 + 10, t_to=1.7e9 + 20) == evs[10:20]
+    with pytest.raises(ValueError, match="unknown event kind"):
+        store.events(rid, kinds=["alrt"])
 
 
-def test_event_payload_non_finite_and_numpy_values(tmp_path: Path) -> None:
-    with EventStore.open(tmp_path / "e.sqlite") as store:
-        rid = new_run(store)
-        store.append_events(
-            rid,
-            [Event(t=5.0, kind="outcome", track_id=np.int64(3),  # type: ignore[arg-type]
-                   payload={"pk": np.float32(0.5), "miss": np.inf, "v": np.arange(3)})],
-        )  # fmt: skip
-        (ev,) = store.events(rid)
-        assert ev.track_id == 3
-        assert type(ev.track_id) is int
-        assert ev.payload == {"pk": 0.5, "miss": None, "v": [0, 1, 2]}
+def test_event_payload_non_finite_and_numpy_values(store: EventStore) -> None:
+    rid = new_run(store)
+    store.append_events(
+        rid,
+        [Event(t=5.0, kind="outcome", track_id=np.int64(3),  # type: ignore[arg-type]
+               payload={"pk": np.float32(0.5), "miss": np.inf, "v": np.arange(3)})],
+    )  # fmt: skip
+    (ev,) = store.events(rid)
+    assert ev.track_id == 3
+    assert type(ev.track_id) is int
+    assert ev.payload == {"pk": 0.5, "miss": None, "v": [0, 1, 2]}
 
 
 # ----------------------------------------------------------------------------- truth, tracks
 
 
-def test_truth_round_trip(tmp_path: Path) -> None:
+def test_truth_round_trip(store: EventStore) -> None:
     rng = np.random.default_rng(5)
-    with EventStore.open(tmp_path / "e.sqlite") as store:
-        rid = new_run(store)
-        rows = []
-        for k in range(5):
-            idx = rng.permutation(8)[:6]
-            enu, lla = rng.normal(size=(6, 6)), rng.normal(size=(6, 3))
-            store.append_truth(rid, 1.7e9 + k, idx, enu, lla)
-            rows.append((np.full(6, 1.7e9 + k), idx, enu, lla))
-        rec = store.truth(rid)
-        assert np.array_equal(rec.t, np.concatenate([r[0] for r in rows]))
-        assert np.array_equal(rec.idx, np.concatenate([r[1] for r in rows]))
-        assert rec.idx.dtype == np.int32
-        assert np.array_equal(rec.enu, np.concatenate([r[2] for r in rows]))
-        assert np.array_equal(rec.lla, np.concatenate([r[3] for r in rows]))
-        one = store.truth(rid, idx=int(rows[0][1][0]))
-        assert (one.idx == rows[0][1][0]).all()
-        with pytest.raises(StoreError, match="repeat"):
-            store.append_truth(rid, 1.7e9, [1, 1], np.zeros((2, 6)), np.zeros((2, 3)))
-        with pytest.raises(StoreError, match="wrong shape"):
-            store.append_truth(rid, 1.7e9, [1, 2], np.zeros((2, 5)), np.zeros((2, 3)))
-        assert len(store.truth(rid)) == 30
+    rid = new_run(store)
+    rows = []
+    for k in range(5):
+        idx = rng.permutation(8)[:6]
+        enu, lla = rng.normal(size=(6, 6)), rng.normal(size=(6, 3))
+        store.append_truth(rid, 1.7e9 + k, idx, enu, lla)
+        rows.append((np.full(6, 1.7e9 + k), idx, enu, lla))
+    rec = store.truth(rid)
+    assert np.array_equal(rec.t, np.concatenate([r[0] for r in rows]))
+    assert np.array_equal(rec.idx, np.concatenate([r[1] for r in rows]))
+    assert rec.idx.dtype == np.int32
+    assert np.array_equal(rec.enu, np.concatenate([r[2] for r in rows]))
+    assert np.array_equal(rec.lla, np.concatenate([r[3] for r in rows]))
+    one = store.truth(rid, idx=int(rows[0][1][0]))
+    assert (one.idx == rows[0][1][0]).all()
+    with pytest.raises(StoreError, match="repeat"):
+        store.append_truth(rid, 1.7e9, [1, 1], np.zeros((2, 6)), np.zeros((2, 3)))
+    with pytest.raises(StoreError, match="wrong shape"):
+        store.append_truth(rid, 1.7e9, [1, 2], np.zeros((2, 5)), np.zeros((2, 3)))
+    assert len(store.truth(rid)) == 30
 
 
-def test_track_updates_round_trip(tmp_path: Path) -> None:
+def test_track_updates_round_trip(store: EventStore) -> None:
     rng = np.random.default_rng(6)
     snaps = []
-    with EventStore.open(tmp_path / "e.sqlite") as store:
-        rid = new_run(store)
-        for k, ids in enumerate([[1, 2, 3], [2, 3, 4, 5], [], [5]]):
-            tracks = track_table(rng, 1.7e9 + k, ids)
-            n = len(ids)
-            extra = (
-                rng.normal(size=(n, 3)),
-                ["quadcopter", "bird", "fpv", "decoy", "airliner"][:n],
-                rng.random(n),
-                ["hostile", "suspect", "neutral", "unknown", "pending"][:n],
-                rng.random(n),
-            )
-            assert store.append_track_updates(rid, tracks.t, tracks, *extra) == n
-            snaps.append((tracks, extra))
-        got = store.track_updates(rid)
-        cat = np.concatenate
-        tabs = [s[0] for s in snaps]
-        assert np.array_equal(got.t, cat([np.full(len(t), t.t) for t in tabs]))
-        assert np.array_equal(got.track_id, cat([t.track_id for t in tabs]))
-        assert got.track_id.dtype == np.int64
-        assert got.status.dtype == np.int8
-        assert np.array_equal(got.status, cat([t.status for t in tabs]))
-        assert np.array_equal(got.x, cat([t.x for t in tabs]))
-        assert np.array_equal(got.pos_cov, cat([t.P[:, :3, :3] for t in tabs]))
-        assert np.array_equal(
-            got.vel_var, cat([np.diagonal(t.P[:, 3:, 3:], axis1=1, axis2=2) for t in tabs])
+    rid = new_run(store)
+    for k, ids in enumerate([[1, 2, 3], [2, 3, 4, 5], [], [5]]):
+        tracks = track_table(rng, 1.7e9 + k, ids)
+        n = len(ids)
+        extra = (
+            rng.normal(size=(n, 3)),
+            ["quadcopter", "bird", "fpv", "decoy", "airliner"][:n],
+            rng.random(n),
+            ["hostile", "suspect", "neutral", "unknown", "pending"][:n],
+            rng.random(n),
         )
-        assert np.array_equal(got.ident, cat([t.ident for t in tabs]))
-        assert np.array_equal(got.truth, cat([t.truth for t in tabs]))
-        assert np.array_equal(got.lla, cat([s[1][0] for s in snaps]))
-        assert got.object_class.tolist() == [x for s in snaps for x in s[1][1]]
-        assert np.array_equal(got.class_prob, cat([s[1][2] for s in snaps]))
-        assert got.identity.tolist() == [x for s in snaps for x in s[1][3]]
-        assert np.array_equal(got.threat, cat([s[1][4] for s in snaps]))
-        one = store.track_updates(rid, track_id=5)
-        assert one.track_id.tolist() == [5, 5]
-        assert len(store.track_updates(rid, t_from=1.7e9 + 1, t_to=1.7e9 + 2)) == 4
+        assert store.append_track_updates(rid, tracks.t, tracks, *extra) == n
+        snaps.append((tracks, extra))
+    got = store.track_updates(rid)
+    cat = np.concatenate
+    tabs = [s[0] for s in snaps]
+    assert np.array_equal(got.t, cat([np.full(len(t), t.t) for t in tabs]))
+    assert np.array_equal(got.track_id, cat([t.track_id for t in tabs]))
+    assert got.track_id.dtype == np.int64
+    assert got.status.dtype == np.int8
+    assert np.array_equal(got.status, cat([t.status for t in tabs]))
+    assert np.array_equal(got.x, cat([t.x for t in tabs]))
+    assert np.array_equal(got.pos_cov, cat([t.P[:, :3, :3] for t in tabs]))
+    assert np.array_equal(
+        got.vel_var, cat([np.diagonal(t.P[:, 3:, 3:], axis1=1, axis2=2) for t in tabs])
+    )
+    assert np.array_equal(got.ident, cat([t.ident for t in tabs]))
+    assert np.array_equal(got.truth, cat([t.truth for t in tabs]))
+    assert np.array_equal(got.lla, cat([s[1][0] for s in snaps]))
+    assert got.object_class.tolist() == [x for s in snaps for x in s[1][1]]
+    assert np.array_equal(got.class_prob, cat([s[1][2] for s in snaps]))
+    assert got.identity.tolist() == [x for s in snaps for x in s[1][3]]
+    assert np.array_equal(got.threat, cat([s[1][4] for s in snaps]))
+    one = store.track_updates(rid, track_id=5)
+    assert one.track_id.tolist() == [5, 5]
+    assert len(store.track_updates(rid, t_from=1.7e9 + 1, t_to=1.7e9 + 2)) == 4
 
 
-def test_track_updates_bad_input(tmp_path: Path) -> None:
+def test_track_updates_bad_input(store: EventStore) -> None:
     rng = np.random.default_rng(7)
     tracks = track_table(rng, 1.7e9, [1, 2])
     ok = (np.zeros((2, 3)), ["a", "b"], np.ones(2), ["x", "y"], np.ones(2))
-    with EventStore.open(tmp_path / "e.sqlite") as store:
-        rid = new_run(store)
-        with pytest.raises(StoreError, match="class_label"):
-            store.append_track_updates(rid, 1.7e9, tracks, ok[0], ["a"], *ok[2:])
-        with pytest.raises(StoreError, match=r"field 'lla'"):
-            store.append_track_updates(rid, 1.7e9, tracks, np.zeros((3, 3)), *ok[1:])
-        dup = track_table(rng, 1.7e9, [4, 4])
-        with pytest.raises(StoreError, match="repeat"):
-            store.append_track_updates(rid, 1.7e9, dup, *ok)
-        status = np.array([TrackStatus.CONFIRMED, 7], dtype=np.int8)
-        bad = dataclasses.replace(tracks, status=status)
-        with pytest.raises(StoreError, match=r"tracks\.status\[1\]"):
-            store.append_track_updates(rid, 1.7e9, bad, *ok)
-        assert len(store.track_updates(rid)) == 0
+    rid = new_run(store)
+    with pytest.raises(StoreError, match="class_label"):
+        store.append_track_updates(rid, 1.7e9, tracks, ok[0], ["a"], *ok[2:])
+    with pytest.raises(StoreError, match=r"field 'lla'"):
+        store.append_track_updates(rid, 1.7e9, tracks, np.zeros((3, 3)), *ok[1:])
+    dup = track_table(rng, 1.7e9, [4, 4])
+    with pytest.raises(StoreError, match="repeat"):
+        store.append_track_updates(rid, 1.7e9, dup, *ok)
+    status = np.array([TrackStatus.CONFIRMED, 7], dtype=np.int8)
+    bad = dataclasses.replace(tracks, status=status)
+    with pytest.raises(StoreError, match=r"tracks\.status\[1\]"):
+        store.append_track_updates(rid, 1.7e9, bad, *ok)
+    assert len(store.track_updates(rid)) == 0
 
 
 def test_measurement_kind_values_are_what_the_store_accepts() -> None:
@@ -523,10 +444,11 @@ def test_public_api() -> None:
     import dronewall.picture as picture
 
     assert sorted(picture.__all__) == [
-        "EVENT_KINDS", "Event", "EventStore", "MIGRATIONS", "RunInfo", "SCHEMA_VERSION",
+        "EVENT_KINDS", "Event", "EventStore", "RunInfo", "SCHEMA_VERSION",
         "StoreInputError", "TrackUpdates", "TruthRecord",
     ]  # fmt: skip
-    assert set(picture.MIGRATIONS) == {1}
+    for name in ("append_audit", "audit_entries", "track_picture", "track_history"):
+        assert callable(getattr(picture.EventStore, name)), name
     assert issubclass(picture.StoreInputError, StoreError)
     assert issubclass(picture.StoreInputError, ValueError)
 
@@ -534,60 +456,54 @@ def test_public_api() -> None:
 # ----------------------------------------------------------------------------- transaction()
 
 
-def test_transaction_groups_appends_and_rolls_back_as_a_whole(tmp_path: Path) -> None:
+def test_transaction_groups_appends_and_rolls_back_as_a_whole(store: EventStore) -> None:
     rng = np.random.default_rng(9)
     b = random_batch(rng, 20)
-    with EventStore.open(tmp_path / "e.sqlite") as store:
+    with store.transaction():
+        rid = new_run(store)
+        store.append_detections(rid, b)
+        with store.transaction():  # nested: joins
+            store.append_events(rid, [Event(t=1.0, kind="leak", site_id="doel")])
+        # a failing append inside leaves the earlier ones, and none of its own rows
+        with pytest.raises(StoreError, match="unknown event kind"):
+            store.append_events(rid, [Event(t=2.0, kind="alert"), Event(t=3.0, kind="x")])
+        assert len(store.detections(rid)) == 20  # reads see the open transaction
+    assert len(store.detections(rid)) == 20
+    assert len(store.events(rid)) == 1
+
+    created: list[int] = []
+
+    def abandoned_tick() -> None:
         with store.transaction():
-            rid = new_run(store)
-            store.append_detections(rid, b)
-            with store.transaction():  # nested: joins
-                store.append_events(rid, [Event(t=1.0, kind="leak", site_id="doel")])
-            # a failing append inside leaves the earlier ones, and none of its own rows
-            with pytest.raises(StoreError, match="unknown event kind"):
-                store.append_events(rid, [Event(t=2.0, kind="alert"), Event(t=3.0, kind="x")])
-            assert len(store.detections(rid)) == 20  # reads see the open transaction
-        assert len(store.detections(rid)) == 20
-        assert len(store.events(rid)) == 1
-
-        created: list[int] = []
-
-        def abandoned_tick() -> None:
-            with store.transaction():
-                created.append(new_run(store, scenario="gone"))
-                store.append_detections(created[0], b)
-                raise RuntimeError("abandon the tick")
-
-        with pytest.raises(RuntimeError, match="abandon"):
-            abandoned_tick()
-        assert [r.scenario for r in store.runs()] == ["unit"]
-        assert count(store, S.detections) == 20
-        with pytest.raises(StoreError, match="no such run"):
+            created.append(new_run(store, scenario="gone"))
             store.append_detections(created[0], b)
+            raise RuntimeError("abandon the tick")
+
+    with pytest.raises(RuntimeError, match="abandon"):
+        abandoned_tick()
+    assert [r.scenario for r in store.runs()] == ["unit"]
+    assert count(store, S.detections) == 20
+    with pytest.raises(StoreError, match="no such run"):
+        store.append_detections(created[0], b)
 
 
-def test_database_failure_inside_a_transaction_rolls_all_of_it_back(tmp_path: Path) -> None:
+def test_database_failure_inside_a_transaction_rolls_all_of_it_back(store: EventStore) -> None:
     rng = np.random.default_rng(10)
     b = random_batch(rng, 30)
-    with EventStore.open(tmp_path / "e.sqlite") as store:
-        rid = new_run(store)
-        with store.engine.begin() as conn:
-            conn.exec_driver_sql(
-                "CREATE TRIGGER boom BEFORE INSERT ON detections "
-                f"WHEN NEW.t = {float(b.t[15])!r} BEGIN SELECT RAISE(ABORT, 'boom'); END"
-            )
+    rid = new_run(store)
+    install_failing_insert(store, "detections", float(b.t[15]))
 
-        def tick() -> None:
-            with store.transaction():
-                store.append_events(rid, [Event(t=1.0, kind="leak")])
-                with pytest.raises(StoreError, match="transaction was rolled back"):
-                    store.append_detections(rid, b)  # row 15 fails in SQLite; caught here
-                with pytest.raises(StoreError, match="earlier write"):
-                    store.append_events(rid, [Event(t=2.0, kind="leak")])
+    def tick() -> None:
+        with store.transaction():
+            store.append_events(rid, [Event(t=1.0, kind="leak")])
+            with pytest.raises(StoreError, match="transaction was rolled back"):
+                store.append_detections(rid, b)  # row 15 fails in the database; caught here
+            with pytest.raises(StoreError, match="earlier write"):
+                store.append_events(rid, [Event(t=2.0, kind="leak")])
 
-        with pytest.raises(StoreError, match="all of it was rolled back"):
-            tick()
-        assert count(store, S.detections) == 0
-        assert store.events(rid) == []
-        store.append_events(rid, [Event(t=3.0, kind="leak")])  # the store is usable again
-        assert len(store.events(rid)) == 1
+    with pytest.raises(StoreError, match="all of it was rolled back"):
+        tick()
+    assert count(store, S.detections) == 0
+    assert store.events(rid) == []
+    store.append_events(rid, [Event(t=3.0, kind="leak")])  # the store is usable again
+    assert len(store.events(rid)) == 1

@@ -5,7 +5,7 @@
 """
 
 from dronewall.picture.events import EVENT_KINDS, Event
-from dronewall.picture.schema import MIGRATIONS, SCHEMA_VERSION
+from dronewall.picture.schema import SCHEMA_VERSION
 from dronewall.picture.store import (
     EventStore,
     RunInfo,
@@ -16,7 +16,6 @@ from dronewall.picture.store import (
 
 __all__ = [
     "EVENT_KINDS",
-    "MIGRATIONS",
     "SCHEMA_VERSION",
     "Event",
     "EventStore",

@@ -1,12 +1,12 @@
-"""The relational schema of the event store (SQLAlchemy Core tables), version 1.
+"""The relational schema of the event store (SQLAlchemy Core tables), version 3.
 
 Data layout
 -----------
-Every table but ``schema_meta`` carries ``run_id`` (a foreign key to ``runs``), so one store file
-holds any number of runs. Units are SI; positions are given both in the run's local ENU frame
-(``e, n, u`` metres from the run origin in ``runs``) and in WGS84 (``lat, lon`` degrees, ``h``
-metres above the ellipsoid). Times ``t`` are float64 UTC epoch seconds. A float64 NaN is stored as
-SQL ``NULL`` (SQLite cannot store NaN) and read back as NaN.
+Every table but ``schema_meta`` and ``audit_log`` carries ``run_id`` (a foreign key to ``runs``), so
+one store holds any number of runs. Units are SI; positions are given both in the run's local ENU
+frame (``e, n, u`` metres from the run origin in ``runs``) and in WGS84 (``lat, lon`` degrees,
+``h`` metres above the ellipsoid). Times ``t`` are float64 UTC epoch seconds. A float64 NaN is
+stored as SQL ``NULL`` (on both SQLite and PostgreSQL) and read back as NaN.
 
 =================  ==========================================================================
 table              rows
@@ -26,50 +26,39 @@ table              rows
                    p_uu``), the velocity variances ``p_ve p_vn p_vu`` (diagonal of ``P[3:, 3:]``),
                    class, identity, threat
 ``events``         discrete pipeline events; ``payload`` JSON
+``audit_log``      append-only record of human decisions: ``wall_time`` (UTC epoch seconds),
+                   ``user``, ``role``, ``action``, ``item``, ``reason``; UPDATE and DELETE are
+                   refused by database triggers
 =================  ==========================================================================
 
-The bulk tables (``truth``, ``detections``, ``track_updates``, ``events``) have a store-wide
-``seq`` primary key that increases in insertion order; readers order by it, so a run replays in the
-order it was written. (On SQLite it is the rowid, so it costs no extra index.)
+The bulk tables (``truth``, ``detections``, ``track_updates``, ``events``) and ``audit_log`` have a
+store-wide ``seq`` primary key that increases in insertion order; readers order by it, so a run
+replays in the order it was written. (On SQLite it is the rowid, so it costs no extra index.)
 
 Portability
 -----------
 Only portable SQLAlchemy types are used (``Integer``, ``BigInteger``, ``Double``, ``String``,
-``Text``, ``JSON``) and no dialect-specific DDL, so the same metadata creates the schema on
-PostgreSQL. ``Double`` is a float64 on both (SQLite ``REAL``, PostgreSQL ``DOUBLE PRECISION``), so
-floats round-trip exactly. ``seq`` is a ``BIGINT`` identity on PostgreSQL and the rowid
-(``INTEGER PRIMARY KEY``) on SQLite.
+``Text``, ``JSON``), so the same metadata describes the schema on SQLite and PostgreSQL.
+``Double`` is a float64 on both (SQLite ``REAL``, PostgreSQL ``DOUBLE PRECISION``), so floats
+round-trip exactly. ``seq`` is a ``BIGSERIAL`` on PostgreSQL and the rowid (``INTEGER PRIMARY
+KEY``) on SQLite. The only dialect-specific DDL is the audit log's triggers (in the migrations).
 
 Versioning
 ----------
-:data:`SCHEMA_VERSION` is written to ``schema_meta`` when a store is created. A store of another
-version is refused unless :data:`MIGRATIONS` holds a step for every version from the found one to
-the current one. Version 2 added the detections' ``range_rate`` and ``range_rate_var``.
+The tables are created and upgraded by the Alembic revisions in
+:mod:`dronewall.picture.migrations` (one revision per schema version: revision ``"0003"`` is
+version 3); these tables are what the newest revision produces, which a test checks on both
+dialects. :data:`SCHEMA_VERSION` is also kept in ``schema_meta`` so that a dronewall older than
+the Alembic revisions refuses a newer store cleanly. Version 2 added the detections'
+``range_rate`` and ``range_rate_var``; version 3 added ``audit_log``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 2
-"""Version of the schema this code writes and reads."""
-
-Migration = Callable[[sa.Connection], None]
-
-
-def _v1_to_v2(conn: sa.Connection) -> None:
-    """Add the range-rate columns of ``POLAR`` detections (NULL, read as NaN, in old rows)."""
-    for name in ("range_rate", "range_rate_var"):
-        conn.execute(sa.text(f"ALTER TABLE detections ADD COLUMN {name} DOUBLE PRECISION"))
-
-
-MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2}
-"""``MIGRATIONS[v]`` upgrades a store in place from version ``v`` to ``v + 1``, inside the
-transaction that then records ``v + 1`` in ``schema_meta``. When the schema changes, bump
-:data:`SCHEMA_VERSION`, change the tables below and add the step here (with a test that opens a
-store of the old version)."""
+SCHEMA_VERSION = 3
+"""Version of the schema this code writes and reads (= the number of the newest revision)."""
 
 RUN_STATUSES = ("running", "finished", "failed")
 
@@ -268,6 +257,20 @@ events = sa.Table(
     sa.Column("site_id", sa.String(100), nullable=True),
     sa.Column("payload", sa.JSON, nullable=False),
 )
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    _seq(),
+    _f("wall_time", nullable=False),
+    sa.Column("user", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("item", sa.String(200), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+)
+AUDIT_FIELDS = ("wall_time", "user", "role", "action", "item", "reason")
+"""The columns a caller gives to an audit entry (``seq`` is assigned by the store)."""
 
 sa.Index("ix_truth_run_t", truth.c.run_id, truth.c.t)
 sa.Index("ix_truth_run_idx", truth.c.run_id, truth.c.idx)

@@ -30,6 +30,7 @@ read while one process writes. One process should write a given run at a time.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ from numpy.typing import ArrayLike, NDArray
 from dronewall.core.errors import StoreError
 from dronewall.core.measurements import DetectionBatch, MeasurementKind
 from dronewall.core.tracks import TrackStatus, TrackTable
+from dronewall.picture import migrations
 from dronewall.picture import schema as S
 from dronewall.picture.events import EVENT_KINDS, Event, to_json_value
 from dronewall.world.catalogue import Site
@@ -235,6 +237,23 @@ def _labels(name: str, labels: Sequence[str], n: int) -> list[str]:
     return out
 
 
+def _text(table: sa.Table, column: str, value: object, field: str, *, empty: bool = False) -> str:
+    """``value`` checked to fit a text column on every dialect: a ``str`` within the column's
+    length, without NUL (PostgreSQL refuses it), non-empty unless ``empty``."""
+    if not isinstance(value, str):
+        raise _bad("must be a string", field=field, actual=type(value).__name__)
+    if not value and not empty:
+        raise _bad("must not be empty", field=field)
+    if "\x00" in value:
+        raise _bad("must not contain a NUL character", field=field, actual=repr(value[:40]))
+    length = getattr(table.c[column].type, "length", None)
+    if length is not None and len(value) > length:
+        raise _bad(
+            "too long", field=field, expected=f"at most {length} characters", actual=str(len(value))
+        )
+    return value
+
+
 def _upper(m: F64) -> list[list[float]]:
     """The 6 upper-triangle entries of ``(K, 3, 3)`` as 6 lists of K floats."""
     tri = m[:, _IU[0], _IU[1]]
@@ -259,6 +278,9 @@ def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
+_PG_MAX_PARAMS: Final = 32_000
+"""Bind parameters per multi-row INSERT on PostgreSQL (the protocol's limit is 32,767)."""
+
 _I32 = (-(2**31), 2**31 - 1)
 _I64 = (-(2**63), 2**63 - 1)
 
@@ -269,8 +291,11 @@ _I64 = (-(2**63), 2**63 - 1)
 class EventStore:
     """An open event store. Make one with :meth:`open`; use as a context manager or :meth:`close`.
 
-    Not safe to share between threads while writing; readers may open their own store on the same
-    file (SQLite WAL lets them read while one writer appends).
+    Threads may share one store: each call outside :meth:`transaction` uses a connection of its
+    own from the engine's pool, and a :meth:`transaction` belongs to the thread that opened it
+    (writes from other threads meanwhile go in their own transactions). On SQLite one writer at
+    a time holds the file (others wait up to 5 s); readers in other processes may read while one
+    writes (WAL).
     """
 
     def __init__(self, engine: sa.Engine, source: str) -> None:
@@ -279,33 +304,64 @@ class EventStore:
         self._engine = engine
         self.source = source
         self._fast_sql: dict[str, str] | None = {} if engine.dialect.name == "sqlite" else None
+        self._pg_values = engine.dialect.name == "postgresql" and engine.dialect.paramstyle in (
+            "format",
+            "pyformat",
+        )
         self._known_runs: set[int] = set()
-        self._conn: sa.Connection | None = None  # set inside transaction()
-        self._failed = False  # a write inside the open transaction() failed
+        # per thread: the connection of the open transaction() and whether a write in it failed
+        self._local = threading.local()
+
+    @property
+    def _conn(self) -> sa.Connection | None:
+        conn: sa.Connection | None = getattr(self._local, "conn", None)
+        return conn
+
+    @_conn.setter
+    def _conn(self, conn: sa.Connection | None) -> None:
+        self._local.conn = conn
+
+    @property
+    def _failed(self) -> bool:
+        return bool(getattr(self._local, "failed", False))
+
+    @_failed.setter
+    def _failed(self, failed: bool) -> None:
+        self._local.failed = failed
 
     # ---------------------------------------------------------------- opening and closing
 
     @classmethod
-    def open(cls, path_or_url: str | Path, *, create: bool = True) -> EventStore:
-        """Open (and with ``create``, create if needed) an event store.
+    def open(
+        cls, path_or_url: str | Path, *, create: bool = True, schema: str | None = None
+    ) -> EventStore:
+        """Open (and with ``create``, create or upgrade if needed) an event store.
 
         Parameters
         ----------
         path_or_url
             A filesystem path (a :class:`~pathlib.Path`, or a string without ``://``) means an
-            SQLite file there; a string with ``://`` is an SQLAlchemy URL
-            (``postgresql+psycopg://user@host/db``, ``sqlite:///:memory:``).
+            SQLite file there; a string with ``://`` is an SQLAlchemy URL: ``sqlite:///path``,
+            ``sqlite://`` (in memory, one connection shared by the threads of this process),
+            ``postgresql://user@host:port/db`` (driven by pg8000, as is the bare ``postgres://``)
+            or ``postgresql+<driver>://...`` for another installed driver.
         create
-            Create the file and the schema when they do not exist. When false, a missing file or
-            an empty database is an error.
+            Create the file and the schema when they do not exist, and upgrade an older schema.
+            When false, a missing file or an empty database is an error.
+        schema
+            PostgreSQL only: the schema (namespace) inside the database that holds the store's
+            tables, put first on the connections' ``search_path``; created when missing (with
+            ``create``). Several stores can so share one database. Default: the database's own
+            default (``public``).
 
         Raises
         ------
         StoreError
-            naming the file: it is missing (and ``create`` is false), is not a database, is not a
-            dronewall store, or has a schema version this code cannot read (``expected`` and
-            ``actual`` give the versions).
+            naming the file or URL (without password): it is missing (and ``create`` is false),
+            is unreachable, is not a database, is not a dronewall store, or has a schema version
+            this code cannot read (``expected`` and ``actual`` give the versions).
         """
+        path: Path | None = None
         if isinstance(path_or_url, Path) or "://" not in path_or_url:
             path = Path(path_or_url)
             source = str(path)
@@ -314,17 +370,33 @@ class EventStore:
                     raise StoreError("no event store at this path", source=source)
                 if not path.parent.is_dir():
                     raise StoreError("the folder of the event store does not exist", source=source)
-            url: sa.URL | str = sa.URL.create("sqlite", database=str(path))
+            url = sa.URL.create("sqlite", database=str(path))
         else:
-            url = path_or_url
             try:
-                source = sa.make_url(path_or_url).render_as_string(hide_password=True)
+                url = sa.make_url(path_or_url)
             except sa.exc.ArgumentError as exc:
                 raise StoreError(f"not a database URL: {exc}", source=path_or_url) from exc
+            if url.drivername in ("postgresql", "postgres"):
+                url = url.set(drivername="postgresql+pg8000")
+            source = url.render_as_string(hide_password=True)
+        kwargs: dict[str, Any] = {}
+        if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+            # one in-memory database per process, not one per thread
+            kwargs = {"poolclass": sa.StaticPool, "connect_args": {"check_same_thread": False}}
         try:
-            engine = sa.create_engine(url)
-        except (sa.exc.ArgumentError, ImportError) as exc:
+            engine = sa.create_engine(url, **kwargs)
+        except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
             raise StoreError(f"cannot open the event store: {exc}", source=source) from exc
+        if schema is not None:
+            if engine.dialect.name != "postgresql":
+                engine.dispose()
+                raise StoreError(
+                    "a schema is only for PostgreSQL stores",
+                    source=source,
+                    field="schema",
+                    actual=repr(schema),
+                )
+            _configure_search_path(engine, schema, create, source)
         if engine.dialect.name == "sqlite":
             _configure_sqlite(engine)
         store = cls(engine, source)
@@ -336,11 +408,18 @@ class EventStore:
         return store
 
     def _check_schema(self, create: bool) -> None:
+        """Create, stamp or upgrade the schema to :data:`~.schema.SCHEMA_VERSION`, or refuse.
+
+        A database with neither ``schema_meta`` nor other tables is a new store; one with
+        ``schema_meta`` but no ``alembic_version`` was written before the Alembic revisions and
+        is stamped with the revision of its ``schema_version``; anything newer than this code
+        (a larger ``schema_version`` or a revision it does not ship) is refused untouched.
+        """
         try:
             with self._engine.begin() as conn:
                 tables = set(sa.inspect(conn).get_table_names())
                 if S.schema_meta.name not in tables:
-                    if tables:
+                    if tables - {"alembic_version"}:
                         raise StoreError(
                             "not a dronewall event store (it has no schema_meta table)",
                             source=self.source,
@@ -350,18 +429,34 @@ class EventStore:
                         raise StoreError(
                             "the database is empty, not an event store", source=self.source
                         )
-                    S.metadata.create_all(conn)
-                    conn.execute(
-                        S.schema_meta.insert(),
-                        [
-                            {"key": "schema_version", "value": str(S.SCHEMA_VERSION)},
-                            {"key": "created_utc", "value": _now_iso()},
-                        ],
-                    )
+                    migrations.upgrade(conn)
                     return
                 found = self._read_version(conn)
-                if found != S.SCHEMA_VERSION:
-                    self._migrate(conn, found)
+                revision = migrations.current(conn) if "alembic_version" in tables else None
+                newer = found > S.SCHEMA_VERSION or (
+                    revision is not None and not migrations.known(revision)
+                )
+                if newer or found < 1:
+                    raise StoreError(
+                        "unsupported event store schema version"
+                        + (" (written by a newer dronewall)" if newer else ""),
+                        source=self.source,
+                        field="schema_meta.schema_version",
+                        expected=str(S.SCHEMA_VERSION),
+                        actual=str(found)
+                        if revision is None or migrations.known(revision)
+                        else f"revision {revision}",
+                    )
+                if revision != migrations.head():
+                    if not create:
+                        raise StoreError(
+                            "the event store has an older schema and create=False forbids "
+                            "upgrading it",
+                            source=self.source,
+                            expected=str(S.SCHEMA_VERSION),
+                            actual=str(found),
+                        )
+                    migrations.upgrade(conn, stamp=f"{found:04d}" if revision is None else None)
                 missing = sorted(set(S.metadata.tables) - set(sa.inspect(conn).get_table_names()))
                 if missing:
                     raise StoreError(
@@ -385,25 +480,6 @@ class EventStore:
                 field="schema_meta.schema_version",
                 actual=repr(value),
             ) from None
-
-    def _migrate(self, conn: sa.Connection, found: int) -> None:
-        steps = range(found, S.SCHEMA_VERSION)
-        if found > S.SCHEMA_VERSION or any(v not in S.MIGRATIONS for v in steps):
-            raise StoreError(
-                "unsupported event store schema version"
-                + (" (written by a newer dronewall)" if found > S.SCHEMA_VERSION else ""),
-                source=self.source,
-                field="schema_meta.schema_version",
-                expected=str(S.SCHEMA_VERSION),
-                actual=str(found),
-            )
-        for v in steps:
-            S.MIGRATIONS[v](conn)
-        conn.execute(
-            S.schema_meta.update()
-            .where(S.schema_meta.c.key == "schema_version")
-            .values(value=str(S.SCHEMA_VERSION))
-        )
 
     @property
     def schema_version(self) -> int:
@@ -501,14 +577,20 @@ class EventStore:
     # ---------------------------------------------------------------- writing
 
     def _write(self, table: sa.Table, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
-        """Insert ``rows`` (tuples in ``columns`` order) in one transaction (or savepoint)."""
+        """Insert ``rows`` (tuples in ``columns`` order) in one transaction (or the open one).
+
+        SQLite: one ``executemany`` of the compiled INSERT with plain tuples (the driver stores a
+        NaN as NULL). PostgreSQL: multi-row ``INSERT ... VALUES (...), (...)`` statements of up
+        to :data:`_PG_MAX_PARAMS` parameters each (a driver's ``executemany`` is one round trip
+        per row), NaN turned into NULL first. Tables with JSON columns go through SQLAlchemy,
+        which serialises the JSON.
+        """
         if not rows:
             return
         try:
             with self._writing() as conn:
-                if self._fast_sql is not None and not any(
-                    isinstance(table.c[c].type, sa.JSON) for c in columns
-                ):
+                has_json = any(isinstance(table.c[c].type, sa.JSON) for c in columns)
+                if self._fast_sql is not None and not has_json:
                     sql = self._fast_sql.get(table.name)
                     if sql is None:
                         compiled = table.insert().compile(
@@ -518,6 +600,8 @@ class EventStore:
                             raise AssertionError("unexpected parameter order")  # pragma: no cover
                         sql = self._fast_sql[table.name] = compiled.string
                     conn.exec_driver_sql(sql, rows)
+                elif self._pg_values and not has_json:
+                    self._write_values(conn, table, columns, rows)
                 else:
                     conn.execute(table.insert(), [dict(zip(columns, r, strict=True)) for r in rows])
         except sa.exc.SQLAlchemyError as exc:
@@ -527,6 +611,32 @@ class EventStore:
                 f"{exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc}",
                 source=self.source,
             ) from exc
+
+    def _write_values(
+        self,
+        conn: sa.Connection,
+        table: sa.Table,
+        columns: Sequence[str],
+        rows: list[tuple[Any, ...]],
+    ) -> None:
+        """Multi-row VALUES inserts on a ``format``-paramstyle PostgreSQL driver (pg8000)."""
+        quote = self._engine.dialect.identifier_preparer.quote
+        k = len(columns)
+        head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) VALUES "
+        one = "(" + ", ".join(["%s"] * k) + ")"
+        per = max(1, _PG_MAX_PARAMS // k)
+        full_sql: str | None = None
+        for start in range(0, len(rows), per):
+            chunk = rows[start : start + per]
+            if len(chunk) == per and full_sql is not None:
+                sql = full_sql
+            else:
+                sql = head + ", ".join([one] * len(chunk))
+                if len(chunk) == per:
+                    full_sql = sql
+            # v != v only for a float NaN: PostgreSQL would store NaN, the store's NULL is NULL
+            params = tuple(None if v != v else v for r in chunk for v in r)
+            conn.exec_driver_sql(sql, params)
 
     def _require_run(self, run_id: int) -> None:
         if run_id in self._known_runs:
@@ -999,6 +1109,68 @@ class EventStore:
         self._write(S.events, ("run_id", "t", "kind", "track_id", "site_id", "payload"), rows)
         return len(rows)
 
+    # ---------------------------------------------------------------- audit log
+
+    def append_audit(
+        self, *, wall_time: float, user: str, role: str, action: str, item: str, reason: str
+    ) -> int:
+        """Append one entry to the audit log and return its ``seq`` (increasing, store-wide).
+
+        Parameters
+        ----------
+        wall_time : float
+            When the decision was taken, UTC epoch seconds (finite).
+        user, role, action, item : str
+            Who (token subject), in which role, did what (``approve``, ``reject``,
+            ``acknowledge`` ...), to which item (a proposal or alert id); non-empty, at most
+            200/64/64/200 characters, no NUL character.
+        reason : str
+            Why (free text, may be empty, no NUL character).
+
+        The entry is committed before this returns (or with the open :meth:`transaction`); the
+        log is append-only: the database refuses UPDATE and DELETE of its rows.
+        """
+        if isinstance(wall_time, bool) or not isinstance(wall_time, int | float | np.number):
+            raise _bad("must be a number", field="wall_time", actual=repr(wall_time))
+        if not math.isfinite(float(wall_time)):
+            raise _bad("must be finite", field="wall_time", actual=repr(wall_time))
+        values: dict[str, Any] = {"wall_time": float(wall_time)}
+        given = {"user": user, "role": role, "action": action, "item": item, "reason": reason}
+        for name, value in given.items():
+            values[name] = _text(S.audit_log, name, value, name, empty=name == "reason")
+        try:
+            with self._writing() as conn:
+                pk = conn.execute(S.audit_log.insert().values(**values)).inserted_primary_key
+                if pk is None:  # pragma: no cover
+                    raise StoreError("no seq was assigned to the audit entry", source=self.source)
+                return int(pk[0])
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(
+                f"cannot append to the audit log, nothing written: {exc}", source=self.source
+            ) from exc
+
+    def audit_entries(self, since_seq: int = 0) -> list[dict[str, Any]]:
+        """Audit entries with ``seq > since_seq``, oldest first, as dicts with the keys ``seq``,
+        ``wall_time``, ``user``, ``role``, ``action``, ``item``, ``reason``.
+
+        Pass the last ``seq`` seen to read only what was appended since.
+        """
+        if isinstance(since_seq, bool) or not isinstance(since_seq, int | np.integer):
+            raise _bad("must be an integer", field="since_seq", actual=repr(since_seq))
+        stmt = (
+            sa.select(S.audit_log)
+            .where(S.audit_log.c.seq > int(since_seq))
+            .order_by(S.audit_log.c.seq)
+        )
+        return [
+            {
+                "seq": int(m["seq"]),
+                "wall_time": float(m["wall_time"]),
+                **{k: str(m[k]) for k in S.AUDIT_FIELDS[1:]},
+            }
+            for m in (r._mapping for r in self._all(stmt))
+        ]
+
     # ---------------------------------------------------------------- reading
 
     def _all(self, stmt: sa.Select[Any]) -> list[sa.Row[Any]]:
@@ -1135,15 +1307,70 @@ class EventStore:
     ) -> TrackUpdates:
         """Track snapshots of a run (optionally of one track, in a time window), in insertion
         order."""
-        names = _TRACK_COLUMNS[1:]
-        stmt = sa.select(*(S.track_updates.c[c] for c in names)).where(
-            S.track_updates.c.run_id == run_id
-        )
+        stmt = self._track_select().where(S.track_updates.c.run_id == run_id)
         if track_id is not None:
             stmt = stmt.where(S.track_updates.c.track_id == track_id)
-        rows = self._all(
+        return self._track_rows(
             self._window(stmt, S.track_updates, t_from, t_to).order_by(S.track_updates.c.seq)
         )
+
+    def track_history(
+        self,
+        run_id: int,
+        track_id: int,
+        t_from: float | None = None,
+        t_to: float | None = None,
+    ) -> TrackUpdates:
+        """Every snapshot of one track of a run with ``t_from <= t < t_to`` (either bound
+        optional), in the order written (time order for a pipeline); uses the index on
+        ``(run_id, track_id)``."""
+        return self.track_updates(run_id, t_from, t_to, track_id=track_id)
+
+    def track_picture(self, run_id: int, t: float, *, max_age_s: float = 10.0) -> TrackUpdates:
+        """The track picture of a run as it stood at time ``t``: per track, its latest snapshot
+        with ``t - max_age_s <= t_snapshot <= t`` (the last written of equal times), ordered by
+        ``track_id``. A track last seen more than ``max_age_s`` before ``t`` is not in it; a
+        tentative or coasting track is (filter on ``status``).
+
+        One query: the rows in the window (index ``(run_id, t)``) ranked per track by
+        ``row_number() over (partition by track_id order by t desc, seq desc)``, rank 1 kept;
+        the cost grows with the rows in the window (tracks x snapshots in ``max_age_s``).
+        """
+        for name, value in (("t", t), ("max_age_s", max_age_s)):
+            if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+                raise _bad("must be a number", field=name, actual=repr(value))
+            if not math.isfinite(float(value)):
+                raise _bad("must be finite", field=name, actual=repr(value))
+        if max_age_s < 0:
+            raise _bad("must be >= 0", field="max_age_s", actual=repr(max_age_s))
+        tu = S.track_updates
+        rank = (
+            sa.func.row_number()
+            .over(partition_by=tu.c.track_id, order_by=(tu.c.t.desc(), tu.c.seq.desc()))
+            .label("rank")
+        )
+        ranked = (
+            sa.select(*(tu.c[c] for c in _TRACK_COLUMNS[1:]), rank)
+            .where(tu.c.run_id == run_id)
+            .where(tu.c.t <= float(t))
+            .where(tu.c.t >= float(t) - float(max_age_s))
+            .subquery("ranked")
+        )
+        stmt = (
+            sa.select(*(ranked.c[c] for c in _TRACK_COLUMNS[1:]))
+            .where(ranked.c.rank == 1)
+            .order_by(ranked.c.track_id)
+        )
+        return self._track_rows(stmt)
+
+    @staticmethod
+    def _track_select() -> sa.Select[Any]:
+        return sa.select(*(S.track_updates.c[c] for c in _TRACK_COLUMNS[1:]))
+
+    def _track_rows(self, stmt: sa.Select[Any]) -> TrackUpdates:
+        """Run a select of the ``_TRACK_COLUMNS[1:]`` columns into :class:`TrackUpdates`."""
+        names = _TRACK_COLUMNS[1:]
+        rows = self._all(stmt)
         m = len(rows)
         cols: dict[str, Sequence[Any]] = (
             dict(zip(names, zip(*rows, strict=True), strict=True)) if m else {c: () for c in names}
@@ -1237,3 +1464,27 @@ def _configure_sqlite(engine: sa.Engine) -> None:
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
         conn.exec_driver_sql("BEGIN")
+
+
+def _configure_search_path(engine: sa.Engine, schema: str, create: bool, source: str) -> None:
+    """Put ``schema`` first on the ``search_path`` of every new PostgreSQL connection (the
+    SQLAlchemy-documented recipe: set on connect, in autocommit, so it holds for the session),
+    creating it first when ``create`` is true."""
+    if not schema or "\x00" in schema or len(schema) > 63:
+        raise StoreError(
+            "not a PostgreSQL schema name", source=source, field="schema", actual=repr(schema)
+        )
+    quoted = engine.dialect.identifier_preparer.quote_identifier(schema)
+
+    @sa.event.listens_for(engine, "connect", insert=True)
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        autocommit = dbapi_conn.autocommit
+        dbapi_conn.autocommit = True
+        cur = dbapi_conn.cursor()
+        try:
+            if create:
+                cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quoted}")
+            cur.execute(f"SET SESSION search_path TO {quoted}")
+        finally:
+            cur.close()
+            dbapi_conn.autocommit = autocommit
