@@ -78,8 +78,11 @@ def test_rf_never_hears_silent_objects_nor_beyond_range() -> None:
         assert np.all(np.linalg.norm(pos[det.truth, :2], axis=1) <= rf.config.max_range_m + 1)
         assert np.all(np.isnan(det.z[:, 1:]))
         heard[det.truth] = True
-    can = (protocols != RfProtocol.NONE) & (np.linalg.norm(pos, axis=1) <= rf.config.max_range_m)
+    link_range = np.where(protocols >= 0, rf.config.link_range()[np.clip(protocols, 0, None)], 0)
+    can = np.linalg.norm(pos, axis=1) <= link_range
     assert heard[can].all()  # pd 0.8 over 10 tries: miss prob 1e-7 each
+    assert not heard[~can].any()
+    assert not heard[protocols == RfProtocol.MILITARY_DATALINK].any()  # not in the library
     # bearing error has the configured sigma
     errs = []
     for _ in range(20):
@@ -113,11 +116,12 @@ def test_eoir_range_depends_on_night_and_serves_the_nearest() -> None:
     assert isinstance(night, EoirCamera)
     assert night.range_m < day.range_m
     between = 0.5 * (night.range_m + day.range_m)
-    pos = np.array([[between, 0.0, 100.0]])
+    pos = np.array([[0.0, between, 100.0]])  # north, where the turret first looks
+    big = np.array([int(ObjectClass.AIRLINER)])
     rng = np.random.default_rng(2)
-    assert sum(len(night.observe(0.0, scene(pos), rng)) for _ in range(50)) == 0
-    assert sum(len(day.observe(0.0, scene(pos), rng)) for _ in range(50)) > 30
-    many = np.column_stack([np.linspace(100, 1500, 10), np.zeros(10), np.full(10, 50.0)])
+    assert sum(len(night.observe(0.0, scene(pos, cls=big), rng)) for _ in range(50)) == 0
+    assert sum(len(day.observe(0.0, scene(pos, cls=big), rng)) for _ in range(50)) > 35
+    many = np.column_stack([np.zeros(10), np.linspace(100, 1500, 10), np.full(10, 50.0)])
     cam = sensor("eoir", pd=1.0, max_targets=3)
     det = cam.observe(0.0, scene(many), rng)
     np.testing.assert_array_equal(det.truth, [0, 1, 2])
@@ -128,7 +132,7 @@ def test_eoir_range_depends_on_night_and_serves_the_nearest() -> None:
 
 def test_sightings_are_late_far_off_and_false_at_the_configured_rate() -> None:
     rate = 20.0
-    s = sensor("sightings", false_rate_per_hour=rate, period_s=60.0)
+    s = sensor("sightings", false_rate_per_hour=rate, period_s=60.0, duplicate_mean=0.0)
     assert isinstance(s, SightingReports)
     rng = np.random.default_rng(3)
     empty = scene(np.empty((0, 3)))
@@ -146,7 +150,13 @@ def test_sightings_are_late_far_off_and_false_at_the_configured_rate() -> None:
 
 
 def test_sightings_of_drones_in_view_at_the_configured_probability() -> None:
-    s = sensor("sightings", false_rate_per_hour=0.0, report_prob_per_hour=0.5, period_s=600.0)
+    s = sensor(
+        "sightings",
+        false_rate_per_hour=0.0,
+        report_prob_per_hour=0.5,
+        period_s=600.0,
+        duplicate_mean=0.0,
+    )
     assert isinstance(s, SightingReports)
     k = 400
     pos = np.column_stack([np.full(k, 1000.0), np.zeros(k), np.full(k, 100.0)])
@@ -170,7 +180,7 @@ def test_sightings_of_drones_in_view_at_the_configured_probability() -> None:
 
 def test_every_preset_builds_and_is_source_tagged() -> None:
     presets = load_presets()
-    assert {p.kind for p in presets.values()} == {"radar", "rf", "eoir", "adsb", "sightings"}
+    assert {p.kind for p in presets.values()} == {"radar", "rf", "eoir", "adsb", "sightings", "acoustic"}
     for p in presets.values():
         assert set(p.params) <= set(p.sources)
 

@@ -26,11 +26,15 @@ from dronewall.sensors import (
 FRAME = LocalFrame(51.1683, 5.47)
 
 
-def make_scene(pos: np.ndarray, rcs_m2: float | np.ndarray = 0.01) -> Scene:
+def make_scene(
+    pos: np.ndarray, rcs_m2: float | np.ndarray = 0.01, radial_speed: float = 10.0
+) -> Scene:
+    """Objects at ``pos`` flying away from the origin (the radar) at ``radial_speed``."""
     k = pos.shape[0]
+    away = pos / np.maximum(np.linalg.norm(pos, axis=1, keepdims=True), 1e-9)
     return Scene(
         pos=pos,
-        vel=np.zeros((k, 3)),
+        vel=radial_speed * away,
         alive=np.ones(k, bool),
         rcs_m2=np.broadcast_to(np.asarray(rcs_m2, float), (k,)).copy(),
         rf_protocol=np.full(k, -1, np.int16),
@@ -57,7 +61,7 @@ def ring(ranges_m: np.ndarray, n: int, el_deg: float = 2.0) -> np.ndarray:
 
 
 def test_pd_falls_with_range_as_the_radar_equation_says() -> None:
-    sensor = radar(clutter_per_scan=0.0)
+    sensor = radar(clutter_per_scan=0.0, clutter_per_km2=0.0)
     cfg = sensor.config
     ranges = np.array([2000.0, 4000.0, 5000.0, 6000.0, 7000.0, 8500.0])
     n, scans = 500, 4
@@ -86,7 +90,7 @@ def test_pd_falls_with_range_as_the_radar_equation_says() -> None:
 
 
 def test_detections_are_positions_with_rcs_snr_and_truth() -> None:
-    sensor = radar(clutter_per_scan=0.0)
+    sensor = radar(clutter_per_scan=0.0, clutter_per_km2=0.0)
     pos = ring(np.array([1000.0]), 50) + sensor.info.pos_enu
     det = sensor.observe(12.5, make_scene(pos, 0.5), np.random.default_rng(1))
     assert len(det) == 50  # 0.5 m² at 1 km: Pd = 1 to 1e-9
@@ -103,7 +107,7 @@ def test_detections_are_positions_with_rcs_snr_and_truth() -> None:
 
 
 def test_out_of_coverage_never_detected() -> None:
-    sensor = radar(clutter_per_scan=0.0)
+    sensor = radar(clutter_per_scan=0.0, clutter_per_km2=0.0)
     cfg = sensor.config
     far = ring(np.array([cfg.max_range_m * 1.05]), 100, el_deg=1.0)
     high = ring(np.array([2000.0]), 100, el_deg=cfg.el_max_deg + 5.0)
@@ -115,7 +119,7 @@ def test_out_of_coverage_never_detected() -> None:
 
 def test_clutter_count_matches_the_poisson_rate() -> None:
     rate = 3.0
-    sensor = radar(clutter_per_scan=rate)
+    sensor = radar(clutter_per_scan=rate, clutter_per_km2=0.0)
     cfg = sensor.config
     empty = make_scene(np.empty((0, 3)))
     rng = np.random.default_rng(11)
@@ -133,13 +137,13 @@ def test_clutter_count_matches_the_poisson_rate() -> None:
 
 
 def test_air_surveillance_radar_sees_aircraft_far_and_is_blind_to_micro_drones() -> None:
-    sensor = radar("air-surveillance-radar", clutter_per_scan=0.0)
+    sensor = radar("air-surveillance-radar", clutter_per_scan=0.0, clutter_per_km2=0.0)
     s = sensor.info.pos_enu
     drones = make_scene(ring(np.array([3000.0, 8000.0]), 300, el_deg=2.0) + s, 0.01)
     rng = np.random.default_rng(5)
     seen = sum(len(sensor.observe(0.0, drones, rng)) for _ in range(5))
     assert seen / (600 * 5) < 0.01
-    aircraft = make_scene(ring(np.array([100_000.0]), 400, el_deg=1.0) + s, 1.0)
+    aircraft = make_scene(ring(np.array([100_000.0]), 400, el_deg=1.0) + s, 1.0, 60.0)
     frac = np.mean([len(sensor.observe(0.0, aircraft, rng)) / 400 for _ in range(5)])
     # Pd 0.8 on 1 m² at 100 km, times the plot filter's pass rate (RCS error 3 dB vs 10 dB margin)
     assert 0.7 < frac < 0.85

@@ -1,4 +1,4 @@
-"""Sensor models: radar, RF detector, EO/IR camera, ADS-B receiver, human sighting reports.
+"""Sensor models: radar, RF detector, EO/IR camera, acoustic array, ADS-B, human sightings.
 
 Each model is a class with a frozen config dataclass; ``observe(t, scene, rng)`` is vectorised over
 all objects of a :class:`Scene` at one time and returns a
@@ -7,9 +7,11 @@ from named presets in ``sensors/data/presets.yaml`` (each with a source tag), bu
 :class:`SensorSpec` by :func:`build_sensor`. This package never imports :mod:`dronewall.sim`.
 """
 
+from dronewall.sensors.acoustic import AcousticConfig, AcousticSensor
 from dronewall.sensors.adsb import AdsbConfig, AdsbReceiver
 from dronewall.sensors.base import (
     SENSOR_KINDS,
+    Observation,
     Scene,
     Sensor,
     SensorInfo,
@@ -36,10 +38,13 @@ from dronewall.sensors.sightings import SightingConfig, SightingReports
 __all__ = [
     "DEFAULT_PRESETS",
     "SENSOR_KINDS",
+    "AcousticConfig",
+    "AcousticSensor",
     "AdsbConfig",
     "AdsbReceiver",
     "EoirCamera",
     "EoirConfig",
+    "Observation",
     "Preset",
     "RadarConfig",
     "RadarSensor",

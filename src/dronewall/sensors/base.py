@@ -30,16 +30,18 @@ used.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, Literal, Protocol, TypeVar, get_args
+from typing import Any, Generic, Literal, Protocol, TypeVar, get_args
 
 import numpy as np
+from numpy.typing import NDArray
 
-from dronewall.core.measurements import F64, I8, I16, I64, B, DetectionBatch
+from dronewall.core.measurements import F64, I8, I16, I64, B, DetectionBatch, RfProtocol
+from dronewall.core.taxonomy import ObjectClass
 from dronewall.geo.frames import polar_to_enu_jacobian
 
-SensorKind = Literal["radar", "rf", "eoir", "adsb", "sightings"]
+SensorKind = Literal["radar", "rf", "eoir", "adsb", "sightings", "acoustic"]
 SENSOR_KINDS: tuple[str, ...] = get_args(SensorKind)
 
 ParamValue = float | int | bool | str | tuple[str, ...]
@@ -66,6 +68,12 @@ class Scene:
         ADS-B 24-bit address of a cooperative object, -1 for none.
     object_class : (K,) int8
         :class:`~dronewall.core.taxonomy.ObjectClass` (humans reporting sightings use it).
+    remote_id : (K,) bool or None
+        Objects that broadcast Remote ID. ``None``: the consumer links (DJI OcuSync, Wi-Fi)
+        broadcast it, as EU/US rules require of consumer drones (see :meth:`broadcasts_remote_id`).
+    operator_pos : (K, 3) float, m, or None
+        ENU position of each object's pilot (operator). ``None``: unknown to the simulator; the
+        RF detector then takes the take-off point to be the ground point below the drone.
     """
 
     pos: F64
@@ -75,6 +83,8 @@ class Scene:
     rf_protocol: I16
     icao: I64
     object_class: I8
+    remote_id: B | None = None
+    operator_pos: F64 | None = None
 
     def __post_init__(self) -> None:
         k = self.alive.shape[0]
@@ -85,7 +95,11 @@ class Scene:
             ("rf_protocol", (k,)),
             ("icao", (k,)),
             ("object_class", (k,)),
+            ("remote_id", (k,)),
+            ("operator_pos", (k, 3)),
         ):
+            if getattr(self, name) is None:
+                continue
             if getattr(self, name).shape != shape:
                 raise ValueError(
                     f"Scene.{name} has shape {getattr(self, name).shape}, expected {shape}"
@@ -93,6 +107,49 @@ class Scene:
 
     def __len__(self) -> int:
         return int(self.alive.shape[0])
+
+    def broadcasts_remote_id(self) -> B:
+        """``(K,)`` objects broadcasting Remote ID (``remote_id``, or consumer links if unset)."""
+        if self.remote_id is not None:
+            return self.remote_id
+        return np.isin(self.rf_protocol, _CONSUMER_LINKS)
+
+
+_CONSUMER_LINKS = np.array([int(RfProtocol.DJI_OCUSYNC), int(RfProtocol.WIFI)], dtype=np.int16)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Observation:
+    """A sensor's output with what does not fit the :class:`DetectionBatch` columns.
+
+    Attributes
+    ----------
+    batch : DetectionBatch
+        The detections (``M`` rows), what tracking and assessment read.
+    attributes : mapping of str to (M,) array
+        Further measured values, row-aligned with ``batch`` (e.g. an EO/IR class cue, a
+        sighting's description, a Remote ID operator position ``(M, 3)``). Visible to the
+        pipeline like the batch itself.
+    truth_attributes : mapping of str to (M,) array
+        Truth about the rows (why a false report was made, whether a Remote ID was spoofed):
+        for scoring only, like ``DetectionBatch.truth``; tracking and assessment never read it.
+    """
+
+    batch: DetectionBatch
+    attributes: Mapping[str, NDArray[Any]] = field(default_factory=dict)
+    truth_attributes: Mapping[str, NDArray[Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        m = len(self.batch)
+        for where, table in (
+            ("attributes", self.attributes),
+            ("truth_attributes", self.truth_attributes),
+        ):
+            for name, col in table.items():
+                if col.shape[:1] != (m,):
+                    raise ValueError(
+                        f"Observation.{where}[{name!r}] has {col.shape[:1]} rows, expected {m}"
+                    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -209,6 +266,60 @@ def converted_covariance(
     return 0.5 * (R + np.swapaxes(R, -1, -2))
 
 
+#: Mean earth radius, m (GK: IUGG mean radius 6371.0 km).
+EARTH_RADIUS_M = 6_371_000.0
+
+
+def earth_geometry(s: F64, h_s: float, p: F64) -> tuple[F64, F64]:
+    """Ground distance and height above ground of ENU points seen from a sensor on the sphere.
+
+    The run's ENU frame is tangent to the earth at its origin, so a far object at constant height
+    has a falling ``up`` coordinate. On a sphere of radius ``R_e`` (:data:`EARTH_RADIUS_M`)
+    centred at ``c = (0, 0, -R_e)`` (the frame origin's height is neglected beside ``R_e``):
+
+    .. math::  h_p = h_s + |p - c| - |s - c|, \\quad d = R_e\\,\\angle(p - c, s - c)
+
+    The ground is the ellipsoid (there is no terrain). The sphere for the ellipsoid errs by about
+    0.3 % of the curvature drop ``d²/2R_e``, ~10 m at 200 km.
+
+    Parameters
+    ----------
+    s : (3,) float, m
+        Sensor ENU position.
+    h_s : float, m
+        Sensor height above ground.
+    p : (K, 3) float, m
+        Object ENU positions.
+
+    Returns
+    -------
+    d : (K,) float, m
+        Great-circle ground distance.
+    h_p : (K,) float, m
+        Height of each object above ground.
+    """
+    c = np.array([0.0, 0.0, -EARTH_RADIUS_M])
+    ps, ss = p - c, s - c
+    np_, ns = np.linalg.norm(ps, axis=1), float(np.linalg.norm(ss))
+    cross = np.linalg.norm(np.cross(ps, ss), axis=1)
+    d = EARTH_RADIUS_M * np.arctan2(cross, ps @ ss)
+    return np.asarray(d, dtype=np.float64), np.asarray(h_s + np_ - ns, dtype=np.float64)
+
+
+def horizon_range_m(h_a: F64 | float, h_b: F64 | float, k_earth: float) -> F64:
+    """Ground distance at which two heights see each other over a ``k``-earth (4/3: radio).
+
+    Refraction bends rays as if the earth had radius ``k R_e``; two points of heights ``h_a``,
+    ``h_b`` (m, clipped at 0) see each other up to
+    ``sqrt(2 k R_e h_a) + sqrt(2 k R_e h_b)`` (``h ≪ R_e``; Skolnik, 3rd ed., §8.2).
+    """
+    kr2 = 2.0 * k_earth * EARTH_RADIUS_M
+    return np.asarray(
+        np.sqrt(kr2 * np.maximum(h_a, 0.0)) + np.sqrt(kr2 * np.maximum(h_b, 0.0)),
+        dtype=np.float64,
+    )
+
+
 def wrap_2pi(a: F64) -> F64:
     """Angles wrapped into ``[0, 2π)``."""
     return np.mod(a, 2.0 * np.pi)
@@ -256,3 +367,74 @@ class SensorModel(Generic[ConfigT]):
     @property
     def period_s(self) -> float:
         return self.config.period_s
+
+
+# ---------------------------------------------------------------------------------------------
+# properties of objects that every sensor must agree on, drawn without a generator
+
+
+def object_uniform(index: NDArray[np.integer[Any]], salt: int) -> F64:
+    """Uniform ``[0, 1)`` numbers that depend only on ``(index, salt)``: SplitMix64 of both.
+
+    Used for properties of an object that all sensors and all updates must agree on (whether a
+    drone spoofs its Remote ID, whether a light aircraft carries ADS-B) without a shared random
+    generator: the same object index and salt give the same number in every sensor and call.
+    """
+    x = np.asarray(index, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    x = x + np.uint64(salt & 0xFFFFFFFFFFFFFFFF)
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    x = x ^ (x >> np.uint64(31))
+    return np.asarray((x >> np.uint64(11)).astype(np.float64) * 2.0**-53, dtype=np.float64)
+
+
+def parse_label_table(
+    cfg: object,
+    name: str,
+    labels: Sequence[str],
+    *,
+    minimum: float = 0.0,
+    require_all: bool = True,
+) -> dict[str, float]:
+    """Read a ``("label:value", ...)`` field of ``cfg`` into ``{label: value}``.
+
+    Each label must be one of ``labels`` and appear once, with a value ``>= minimum``; with
+    ``require_all`` every label must be listed.
+
+    Raises
+    ------
+    ValueError
+        naming the field and the bad entry.
+    """
+    out: dict[str, float] = {}
+    where = f"{type(cfg).__name__}.{name}"
+    for entry in getattr(cfg, name):
+        label, sep, value = entry.partition(":")
+        label = label.strip()
+        if not sep or label not in labels:
+            raise ValueError(
+                f"{where}: bad entry {entry!r}; expected 'label:value' with label one of "
+                f"{', '.join(labels)}"
+            )
+        try:
+            v = float(value)
+        except ValueError:
+            raise ValueError(f"{where}: value of {label!r} is not a number: {value!r}") from None
+        if not v >= minimum:
+            raise ValueError(f"{where}: value of {label!r} must be >= {minimum}, got {v}")
+        if label in out:
+            raise ValueError(f"{where}: {label!r} listed twice")
+        out[label] = v
+    missing = [x for x in labels if x not in out]
+    if require_all and missing:
+        raise ValueError(f"{where}: missing {', '.join(missing)}")
+    return out
+
+
+CLASS_LABELS: tuple[str, ...] = tuple(c.label for c in ObjectClass)
+
+
+def class_column(cfg: object, name: str, *, minimum: float = 0.0) -> F64:
+    """A per-class field of ``cfg`` (every class listed) as an array indexed by class code."""
+    table = parse_label_table(cfg, name, CLASS_LABELS, minimum=minimum)
+    return np.array([table[c.label] for c in ObjectClass], dtype=np.float64)

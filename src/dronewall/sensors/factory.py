@@ -20,6 +20,7 @@ from typing import Any
 from dronewall.core.errors import ConfigError
 from dronewall.core.yamlio import line_of, load_yaml
 from dronewall.geo.frames import LocalFrame
+from dronewall.sensors.acoustic import AcousticConfig, AcousticSensor
 from dronewall.sensors.adsb import AdsbConfig, AdsbReceiver
 from dronewall.sensors.base import SENSOR_KINDS, ParamValue, Sensor, SensorInfo, SensorSpec
 from dronewall.sensors.eoir import EoirCamera, EoirConfig
@@ -27,7 +28,7 @@ from dronewall.sensors.radar import RadarConfig, RadarSensor
 from dronewall.sensors.rf import RfConfig, RfDetector
 from dronewall.sensors.sightings import SightingConfig, SightingReports
 
-SensorConfig = RadarConfig | RfConfig | EoirConfig | AdsbConfig | SightingConfig
+SensorConfig = RadarConfig | RfConfig | EoirConfig | AdsbConfig | SightingConfig | AcousticConfig
 
 CONFIG_TYPES: Mapping[str, type[SensorConfig]] = {
     "radar": RadarConfig,
@@ -35,6 +36,7 @@ CONFIG_TYPES: Mapping[str, type[SensorConfig]] = {
     "eoir": EoirConfig,
     "adsb": AdsbConfig,
     "sightings": SightingConfig,
+    "acoustic": AcousticConfig,
 }
 
 #: The preset a spec of each kind gets when it names none.
@@ -44,6 +46,7 @@ DEFAULT_PRESETS: Mapping[str, str] = {
     "eoir": "eoir-turret",
     "adsb": "adsb-receiver",
     "sightings": "public-sightings",
+    "acoustic": "acoustic-array",
 }
 
 
@@ -237,6 +240,8 @@ def build_sensor(
         return EoirCamera(config, info, night=night)
     if isinstance(config, AdsbConfig):
         return AdsbReceiver(config, info)
+    if isinstance(config, AcousticConfig):
+        return AcousticSensor(config, info)
     return SightingReports(config, info)
 
 

@@ -29,9 +29,32 @@ factor. Plots whose estimated RCS is below ``min_rcs_m2`` are dropped: this is h
 surveillance radar is made blind to small drones and birds (its plot filter), with the RCS
 estimated from SNR and range through the same equation.
 
-Clutter: a Poisson number of false alarms per scan, mean ``clutter_per_scan``, spread uniformly
-over resolution cells, i.e. uniform in range, azimuth and a low elevation band
-``[el_min_deg, clutter_el_max_deg]``, with a log-normal RCS of median ``clutter_rcs_m2``.
+Coverage and horizon
+--------------------
+An object is in coverage when it is alive, within ``[min_range_m, max_range_m]`` and
+``[el_min_deg, el_max_deg]``, and above the radar horizon: over an earth of effective radius
+``k_earth · R_e`` (4/3 for standard refraction) its ground distance ``d`` from the radar must not
+exceed :func:`~dronewall.sensors.base.horizon_range_m` ``(h_radar, h_target)``, heights above
+ground from :func:`~dronewall.sensors.base.earth_geometry`. Below the horizon ``P_d = 0``.
+
+Doppler blind zone
+------------------
+A pulse-Doppler / MTI radar rejects echoes whose radial speed ``|v · u_r|`` is below the blind
+speed ``blind_speed_m_s`` (ground clutter lives there). A target in the blind zone (hovering, or
+crossing tangentially) is suppressed with probability ``blind_suppression`` (the rest pass on
+micro-Doppler of rotors or filter leakage), so ``P_d' = P_d (1 - blind_suppression)`` there.
+One uniform draw per object decides ``u < P_d'``.
+
+Clutter
+-------
+False alarms are a Poisson number per scan with mean
+``clutter_per_scan + clutter_per_km2 · A``, ``A = π (r_c² - r_min²)`` the ground area of coverage
+(km²) out to ``r_c = min(max_range_m, horizon_range_m(h_radar, clutter_height_m))``: clutter comes
+from the ground, trees and buildings of height ``clutter_height_m`` and none lies beyond their
+horizon. The per-scan part is spread uniformly over resolution cells (uniform in range), the
+per-area part uniformly over the area (``r = sqrt(U(r_min², r_c²))``); both uniform in azimuth and
+a low elevation band ``[el_min_deg, clutter_el_max_deg]``, with a log-normal RCS of median
+``clutter_rcs_m2``.
 """
 
 from __future__ import annotations
@@ -46,7 +69,9 @@ from dronewall.sensors.base import (
     SensorInfo,
     SensorModel,
     converted_covariance,
+    earth_geometry,
     enu_to_polar,
+    horizon_range_m,
     polar_to_enu,
     require_positive,
     require_probability,
@@ -87,6 +112,16 @@ class RadarConfig:
         Top of the elevation band where clutter appears.
     clutter_rcs_m2 : float, m²
         Median RCS of clutter false alarms.
+    clutter_per_km2 : float, 1/km²
+        Mean false alarms per scan per km² of ground within clutter coverage.
+    clutter_height_m : float, m
+        Height of the clutter sources (trees, buildings) that sets the clutter horizon.
+    k_earth : float
+        Effective earth radius factor for the radar horizon (4/3: standard atmosphere).
+    blind_speed_m_s : float, m/s
+        Radial speeds below this are in the Doppler blind zone (0: no blind zone).
+    blind_suppression : float
+        Probability that a target in the blind zone is suppressed.
     """
 
     period_s: float
@@ -106,6 +141,11 @@ class RadarConfig:
     clutter_per_scan: float
     clutter_el_max_deg: float
     clutter_rcs_m2: float
+    clutter_per_km2: float
+    clutter_height_m: float
+    k_earth: float
+    blind_speed_m_s: float
+    blind_suppression: float
 
     def __post_init__(self) -> None:
         require_positive(
@@ -118,8 +158,12 @@ class RadarConfig:
             "range_ref_m",
             "rcs_ref_m2",
             "clutter_rcs_m2",
+            "k_earth",
         )
-        require_probability(self, "pfa")
+        require_probability(self, "pfa", "blind_suppression")
+        for name in ("clutter_per_km2", "clutter_height_m", "blind_speed_m_s"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"RadarConfig.{name} must be >= 0, got {getattr(self, name)}")
         if not 0.0 <= self.min_range_m < self.max_range_m:
             raise ValueError("RadarConfig: need 0 <= min_range_m < max_range_m")
         if not -90.0 < self.el_min_deg < self.el_max_deg < 90.0:
@@ -143,6 +187,17 @@ class RadarConfig:
         """Swerling-1 probability of detection ``Pfa^(1/(1+SNR))`` (inside coverage)."""
         return np.asarray(self.pfa ** (1.0 / (1.0 + self.snr(rcs_m2, range_m))), dtype=np.float64)
 
+    def clutter_range_m(self, h_radar_m: float) -> float:
+        """Farthest range of clutter: the instrumented range or the clutter sources' horizon."""
+        hz = float(horizon_range_m(h_radar_m, self.clutter_height_m, self.k_earth))
+        return min(self.max_range_m, max(hz, self.min_range_m))
+
+    def clutter_mean(self, h_radar_m: float) -> float:
+        """Mean clutter false alarms per scan: per scan plus density times coverage area."""
+        r_c = self.clutter_range_m(h_radar_m)
+        area_km2 = np.pi * (r_c**2 - self.min_range_m**2) / 1e6
+        return float(self.clutter_per_scan + self.clutter_per_km2 * area_km2)
+
 
 class RadarSensor(SensorModel[RadarConfig]):
     """A scanning 3D radar (drone radar or air surveillance radar, by preset)."""
@@ -152,22 +207,30 @@ class RadarSensor(SensorModel[RadarConfig]):
         c = config
         self._sig = np.radians([c.sigma_az_deg, c.sigma_el_deg])
         self._el = np.radians([c.el_min_deg, c.el_max_deg, c.clutter_el_max_deg])
+        self._clutter_range = c.clutter_range_m(info.h_m)
+        self._clutter_area_mean = c.clutter_mean(info.h_m) - c.clutter_per_scan
 
     def observe(self, t: float, scene: Scene, rng: np.random.Generator) -> DetectionBatch:
         """One scan at time ``t`` of all objects of ``scene`` plus clutter."""
         c = self.config
         s = self._info.pos_enu
         k = len(scene)
-        r, az, el = enu_to_polar(scene.pos - s)
+        d_enu = scene.pos - s
+        r, az, el = enu_to_polar(d_enu)
+        ground_d, h_t = earth_geometry(s, self._info.h_m, scene.pos)
         covered = (
             scene.alive
             & (r >= c.min_range_m)
             & (r <= c.max_range_m)
             & (el >= self._el[0])
             & (el <= self._el[1])
+            & (ground_d <= horizon_range_m(self._info.h_m, h_t, c.k_earth))
         )
         r_safe = np.maximum(r, 1.0)
+        v_radial = np.einsum("ki,ki->k", scene.vel, d_enu) / r_safe
+        blind = np.abs(v_radial) < c.blind_speed_m_s
         pd = np.where(covered, c.pd(scene.rcs_m2, r_safe), 0.0)
+        pd = pd * np.where(blind, 1.0 - c.blind_suppression, 1.0)
         # draws for every object, so that one object's fate does not shift the others' draws
         hit = rng.random(k) < pd
         noise = rng.standard_normal((k, 3)) * np.array([c.sigma_range_m, *self._sig])
@@ -181,9 +244,17 @@ class RadarSensor(SensorModel[RadarConfig]):
         rcs_est = scene.rcs_m2[idx] * factor
         snr_db = 10.0 * np.log10(c.snr(scene.rcs_m2[idx], r_safe[idx])) + rcs_err_db[idx]
 
-        # clutter: uniform over resolution cells (range, azimuth, low elevation)
-        n_cl = int(rng.poisson(c.clutter_per_scan))
-        r_c = rng.uniform(c.min_range_m, c.max_range_m, n_cl)
+        # clutter: per scan uniform over resolution cells, per area uniform over the ground
+        r_max = self._clutter_range
+        n_scan = int(rng.poisson(c.clutter_per_scan))
+        n_area = int(rng.poisson(self._clutter_area_mean))
+        n_cl = n_scan + n_area
+        r_c = np.concatenate(
+            [
+                rng.uniform(c.min_range_m, r_max, n_scan),
+                np.sqrt(rng.uniform(c.min_range_m**2, r_max**2, n_area)),
+            ]
+        )
         r_c = np.maximum(r_c, 1.0)
         az_c = rng.uniform(0.0, 2.0 * np.pi, n_cl)
         el_c = rng.uniform(self._el[0], self._el[2], n_cl)
