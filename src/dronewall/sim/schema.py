@@ -28,7 +28,10 @@ from dronewall.sim.behaviours import (
     ApproachLeg,
     ApproachSpec,
     BirdFlockSpec,
+    BirdPopulationSpec,
     CivilTrafficSpec,
+    FormationSpec,
+    LoiterSpec,
     ObjectSpec,
     OrbitSpec,
     Place,
@@ -37,6 +40,7 @@ from dronewall.sim.behaviours import (
     jitter_speed_bound,
 )
 from dronewall.sim.scenario import Scenario
+from dronewall.world.birds import bird_census
 from dronewall.world.catalogue import ObjectType, Site, World
 from dronewall.world.deployment import (
     FireUnitSpec,
@@ -112,7 +116,9 @@ class PolicyModel(_Strict):
     approve: bool = True
 
 
-Behaviour = Literal["waypoints", "approach", "orbit", "swarm", "civil-traffic", "bird-flock"]
+Behaviour = Literal[
+    "waypoints", "approach", "orbit", "swarm", "formation", "loiter", "civil-traffic", "bird-flock"
+]
 AllegianceLabel = Literal["hostile", "civil", "friend", "nature"]
 
 
@@ -127,6 +133,10 @@ class _ObjectBase(_Strict):
 class _Single(_ObjectBase):
     type: str
     target: str | None = None
+    remote_id: bool | None = None
+    """Broadcasts Remote ID; default: when the type does and it is not hostile."""
+    jamming_immune: bool | None = None
+    """Jamming (RF link or GNSS) cannot stop it; default: when the type has no RF link."""
 
 
 class WaypointsModel(_Single):
@@ -174,6 +184,47 @@ class SwarmModel(_Single, _LegFields):
     jitter_m: float = Field(default=20.0, ge=0)
 
 
+class FormationModel(_Single):
+    count: int = Field(ge=1, le=200)
+    shape: Literal["vee", "line-abreast", "column", "grid", "ring"] = "vee"
+    spacing_m: float = Field(default=30.0, gt=0)
+    waypoints: list[tuple[float, float, float]] = Field(min_length=2)
+    """``[lat_deg, lon_deg, alt_m]`` points of the formation's path."""
+    speed_m_s: float = Field(gt=0)
+    repeat: bool = False
+    turn_s: float = Field(default=20.0, ge=0)
+
+
+class LoiterModel(_Single):
+    count: int = Field(default=1, ge=1, le=200)
+    centre: PlaceModel | None = None
+    """Default: the ``target`` site."""
+    pattern: Literal["circle", "racetrack", "figure-eight", "hover"] = "circle"
+    radius_m: float = Field(default=300.0, ge=0)
+    length_m: float = Field(default=0.0, ge=0)
+    axis_deg: float = 0.0
+    speed_m_s: float = Field(gt=0)
+    alt_m: float
+    from_bearing_deg: float
+    from_distance_m: float = Field(gt=0)
+    loiter_s: float = Field(default=600.0, ge=0)
+    then: Literal["leave", "stay"] = "leave"
+    leave_bearing_deg: float | None = None
+    clockwise: bool = True
+
+    @model_validator(mode="after")
+    def _pattern_size(self) -> LoiterModel:
+        if self.pattern != "hover" and self.radius_m <= 0:
+            raise ValueError(f"a {self.pattern} pattern needs radius_m > 0")
+        if self.pattern == "racetrack" and self.length_m <= 0:
+            raise ValueError("a racetrack needs length_m > 0 (its straights)")
+        if self.pattern != "racetrack" and self.length_m != 0:
+            raise ValueError("length_m is for the racetrack pattern only")
+        if self.centre is None and self.target is None:
+            raise ValueError("give a 'centre' or a 'target' site to loiter over")
+        return self
+
+
 class CivilTrafficModel(_ObjectBase):
     types: dict[str, int] = Field(min_length=1)
     """Object type id -> number of aircraft."""
@@ -199,9 +250,27 @@ OBJECT_MODELS: Mapping[str, type[_ObjectBase]] = {
     "approach": ApproachModel,
     "orbit": OrbitModel,
     "swarm": SwarmModel,
+    "formation": FormationModel,
+    "loiter": LoiterModel,
     "civil-traffic": CivilTrafficModel,
     "bird-flock": BirdFlockModel,
 }
+
+
+class BirdsModel(_Strict):
+    """A bird population in a disc, from the seasonal density of ``world/data/birds.yaml``."""
+
+    id: str = Field(pattern=ID)
+    centre: PlaceModel
+    radius_m: float = Field(gt=0, le=100_000)
+    density_factor: float = Field(default=1.0, ge=0, le=100)
+    month: int | None = Field(default=None, ge=1, le=12)
+    """Calendar month of the seasonal factor; default: the month of ``start``."""
+    flock_size: int | None = Field(default=None, ge=1, le=100)
+    alt_m: tuple[float, float] | None = None
+    type: str = "bird"
+    start_s: float = Field(default=0.0, ge=0)
+    end_s: float | None = Field(default=None, gt=0)
 
 
 class ScenarioFile(_Strict):
@@ -219,6 +288,7 @@ class ScenarioFile(_Strict):
     policy: PolicyModel = Field(default_factory=PolicyModel)
     objects: list[dict[str, Any]] = Field(default_factory=list)
     """Each validated against the model of its ``behaviour`` (see :data:`OBJECT_MODELS`)."""
+    birds: list[BirdsModel] = Field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -404,7 +474,20 @@ def parse_scenario(path: Path, world: World) -> Scenario:
     objects: list[ObjectSpec] = []
     for i, raw in enumerate(f.objects):
         objects.append(_object(r, raw, i, site_ids, sites, frame, duration, lines))
-    _unique([o.id for o in objects], "object", "objects", r)
+    for i, b in enumerate(f.birds):
+        pop = _birds(r, b, ("birds", i), start.month, duration)
+        if pop is not None:
+            objects.append(pop)
+    ids = [o.id for o in objects]
+    for i, b in enumerate(f.birds):
+        if ids.count(b.id) > 1:
+            raise r.error(
+                f"bird population id '{b.id}' is also an object id", ("birds", i, "id"),
+                expected="unique ids",
+            )  # fmt: skip
+    _unique(
+        [o.id for o in objects if not isinstance(o, BirdPopulationSpec)], "object", "objects", r
+    )
 
     return Scenario(
         name=f.name,
@@ -530,6 +613,22 @@ def _object(
                 actual=f"{alt:g}",
             )
 
+    def check_waypoints(t: ObjectType, waypoints: list[tuple[float, float, float]]) -> None:
+        for j, (lat, lon, alt) in enumerate(waypoints):
+            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                raise r.error(
+                    "waypoint outside WGS84 bounds",
+                    (*loc, "waypoints", j),
+                    expected="[lat_deg, lon_deg, alt_m]",
+                )
+            if not t.alt_min_m <= alt <= t.alt_max_m:
+                raise r.error(
+                    f"waypoint altitude outside the band of '{t.id}'",
+                    (*loc, "waypoints", j),
+                    expected=f"{t.alt_min_m:g}-{t.alt_max_m:g} m",
+                    actual=f"{alt:g}",
+                )
+
     alleg = Allegiance[m.allegiance.upper()]
     if isinstance(m, _Single):
         otype = r.object_type(m.type, (*loc, "type"))
@@ -540,7 +639,67 @@ def _object(
             "target_site": target_index(m.target),
             "start_s": m.start_s,
             "end_s": m.end_s,
+            "remote_id": m.remote_id,
+            "jamming_immune": m.jamming_immune,
         }
+        if m.remote_id and not otype.remote_id:
+            raise r.error(
+                f"object type '{otype.id}' cannot broadcast Remote ID",
+                (*loc, "remote_id"),
+                expected="false, or a type with remote_id: true in the world model",
+            )
+        if isinstance(m, FormationModel):
+            check_band(otype, m.speed_m_s, None)
+            check_waypoints(otype, m.waypoints)
+            return FormationSpec(
+                **common,
+                count=m.count,
+                waypoints=tuple(m.waypoints),
+                speed_m_s=m.speed_m_s,
+                shape=m.shape,
+                spacing_m=m.spacing_m,
+                repeat=m.repeat,
+                turn_s=m.turn_s,
+            )
+        if isinstance(m, LoiterModel):
+            check_band(otype, None if m.pattern == "hover" else m.speed_m_s, m.alt_m)
+            if m.pattern == "hover" and not otype.can_hover:
+                raise r.error(
+                    f"object type '{otype.id}' cannot hover",
+                    (*loc, "pattern"),
+                    expected="circle, racetrack or figure-eight, or a type with can_hover",
+                )
+            if not otype.speed_min_m_s <= m.speed_m_s <= otype.speed_max_m_s:
+                raise r.error(
+                    f"speed outside the band of object type '{otype.id}'",
+                    (*loc, "speed_m_s"),
+                    expected=f"{otype.speed_min_m_s:g}-{otype.speed_max_m_s:g} m/s",
+                    actual=f"{m.speed_m_s:g}",
+                )
+            if m.centre is not None:
+                centre = r.place(m.centre, (*loc, "centre"))
+            else:
+                tgt_site = sites[common["target_site"]]
+                centre = Place(lat_deg=tgt_site.lat_deg, lon_deg=tgt_site.lon_deg)
+            return LoiterSpec(
+                **common,
+                count=m.count,
+                centre=centre,
+                pattern=m.pattern,
+                radius_m=m.radius_m,
+                length_m=m.length_m,
+                axis_deg=m.axis_deg,
+                speed_m_s=m.speed_m_s,
+                alt_m=m.alt_m,
+                from_bearing_deg=m.from_bearing_deg,
+                from_distance_m=m.from_distance_m,
+                loiter_s=m.loiter_s,
+                then=m.then,
+                leave_bearing_deg=(
+                    m.from_bearing_deg if m.leave_bearing_deg is None else m.leave_bearing_deg
+                ),
+                clockwise=m.clockwise,
+            )
         if isinstance(m, ApproachModel | SwarmModel):
             check_band(otype, m.speed_m_s, m.alt_m)
             if isinstance(m, SwarmModel) and m.jitter_m > 0:
@@ -589,20 +748,7 @@ def _object(
             )
         assert isinstance(m, WaypointsModel)
         check_band(otype, m.speed_m_s, None)
-        for j, (lat, lon, alt) in enumerate(m.waypoints):
-            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-                raise r.error(
-                    "waypoint outside WGS84 bounds",
-                    (*loc, "waypoints", j),
-                    expected="[lat_deg, lon_deg, alt_m]",
-                )
-            if not otype.alt_min_m <= alt <= otype.alt_max_m:
-                raise r.error(
-                    f"waypoint altitude outside the band of '{otype.id}'",
-                    (*loc, "waypoints", j),
-                    expected=f"{otype.alt_min_m:g}-{otype.alt_max_m:g} m",
-                    actual=f"{alt:g}",
-                )
+        check_waypoints(otype, m.waypoints)
         return WaypointsSpec(**common, waypoints=tuple(m.waypoints), speed_m_s=m.speed_m_s)
 
     if isinstance(m, CivilTrafficModel):
@@ -649,6 +795,64 @@ def _object(
         centre=r.place(m.centre, (*loc, "centre")),
         radius_m=m.radius_m,
         alt_m=m.alt_m,
+        start_s=m.start_s,
+        end_s=m.end_s,
+    )
+
+
+def _birds(
+    r: _Resolver, m: BirdsModel, loc: Loc, start_month: int, duration: float
+) -> BirdPopulationSpec | None:
+    """The bird population of a ``birds:`` entry (``None`` when it expects no flock)."""
+    habitat = r.world.birds
+    if habitat is None:
+        raise r.error(
+            "the world model has no bird habitat (world/data/birds.yaml)",
+            loc,
+            expected="a world data folder with birds.yaml",
+        )
+    otype = r.object_type(m.type, (*loc, "type"))
+    if m.start_s >= duration:
+        raise r.error(
+            "start_s is not before the end of the scenario",
+            (*loc, "start_s"),
+            expected=f"a time in [0, {duration:g}) s",
+            actual=f"{m.start_s:g}",
+        )
+    if m.end_s is not None and not m.start_s < m.end_s:
+        raise r.error("end_s must come after start_s", (*loc, "end_s"), expected=f"> {m.start_s:g}")
+    band = habitat.alt_band_m if m.alt_m is None else m.alt_m
+    if not otype.alt_min_m <= band[0] <= band[1] <= otype.alt_max_m:
+        raise r.error(
+            f"alt_m must be [low, high] inside the band of object type '{otype.id}'",
+            (*loc, "alt_m"),
+            expected=f"{otype.alt_min_m:g} <= low <= high <= {otype.alt_max_m:g} m",
+            actual=f"[{band[0]:g}, {band[1]:g}]",
+        )
+    centre = r.place(m.centre, (*loc, "centre"))
+    census = bird_census(
+        habitat,
+        centre.lat_deg,
+        centre.lon_deg,
+        m.radius_m,
+        start_month if m.month is None else m.month,
+        m.density_factor,
+    )
+    if census.n_flocks == 0:
+        return None
+    return BirdPopulationSpec(
+        id=m.id,
+        type=otype,
+        allegiance=Allegiance.NATURE,
+        centre=centre,
+        radius_m=m.radius_m,
+        n_flocks=census.n_flocks,
+        flock_size=habitat.flock_size if m.flock_size is None else m.flock_size,
+        water=census.water,
+        water_weights=census.water_weights,
+        p_water=census.p_water,
+        alt_band_m=(float(band[0]), float(band[1])),
+        home_radius_m=habitat.home_radius_m,
         start_s=m.start_s,
         end_s=m.end_s,
     )

@@ -17,6 +17,8 @@ field              shape            meaning
 ``rcs_m2``         (K,)             mean radar cross-section, m²
 ``cost_eur``       (K,)             unit cost, euros
 ``rf_protocol``    (K,) int16       :class:`~dronewall.core.measurements.RfProtocol`
+``remote_id``      (K,) bool        broadcasts Remote ID (a legal, cooperative drone)
+``jam_immune``     (K,) bool        jamming (RF link, GNSS) cannot stop it
 ``times``          (T,)             tick times, UTC epoch s
 ``pos``            (T, K, 3)        ENU position at each tick
 ``vel``            (T, K, 3)        ENU velocity at each tick
@@ -54,6 +56,8 @@ class TruthTable:
     pos: F64
     vel: F64
     alive: B
+    remote_id: B
+    jam_immune: B
 
     def __post_init__(self) -> None:
         k, t = len(self.ids), self.times.shape[0]
@@ -62,7 +66,7 @@ class TruthTable:
         for name, shape in (
             ("object_class", (k,)), ("allegiance", (k,)), ("target_site", (k,)), ("icao", (k,)),
             ("rcs_m2", (k,)), ("cost_eur", (k,)), ("rf_protocol", (k,)), ("pos", (t, k, 3)),
-            ("vel", (t, k, 3)), ("alive", (t, k)),
+            ("vel", (t, k, 3)), ("alive", (t, k)), ("remote_id", (k,)), ("jam_immune", (k,)),
         ):  # fmt: skip
             if getattr(self, name).shape != shape:
                 raise ValueError(
@@ -110,4 +114,6 @@ class TruthTable:
             pos=pos,
             vel=vel,
             alive=np.ascontiguousarray(alive, dtype=bool),
+            remote_id=cat("remote_id", np.bool_),
+            jam_immune=cat("jam_immune", np.bool_),
         )

@@ -122,6 +122,68 @@ class ObjectType:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class WaterBody:
+    """A lake, river reach or estuary, as a disc, where birds gather."""
+
+    id: str
+    name: str
+    lat_deg: float
+    lon_deg: float
+    radius_m: float
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.radius_m <= 0:
+            raise ValueError(f"water body {self.id}: radius_m must be positive")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BirdHabitat:
+    """How many bird flocks fly where and when (see :mod:`dronewall.world.birds`).
+
+    Attributes
+    ----------
+    flocks_per_km2 : float
+        Flocks in the air per km² away from water, at a seasonal factor of 1.
+    water_factor : float
+        Multiplier of that density over water and within ``water_margin_m`` of its shore.
+    water_margin_m : float, m
+        Band around each water body's disc counted as "near water".
+    seasonal_factor : tuple of 12 floats
+        Multiplier per calendar month, January first.
+    flock_size : int
+        Birds per flock.
+    alt_band_m : (float, float), m
+        Altitudes flocks fly at.
+    home_radius_m : float, m
+        Radius within which a flock mills about its home.
+    water_bodies : tuple of WaterBody
+    """
+
+    flocks_per_km2: float
+    water_factor: float
+    water_margin_m: float
+    seasonal_factor: tuple[float, ...]
+    flock_size: int
+    alt_band_m: tuple[float, float]
+    home_radius_m: float
+    water_bodies: tuple[WaterBody, ...]
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if len(self.seasonal_factor) != 12 or min(self.seasonal_factor) < 0:
+            raise ValueError("bird habitat: seasonal_factor needs 12 non-negative monthly values")
+        if self.flocks_per_km2 < 0 or self.water_factor < 1 or self.water_margin_m < 0:
+            raise ValueError(
+                "bird habitat: need flocks_per_km2 >= 0, water_factor >= 1, water_margin_m >= 0"
+            )
+        if self.flock_size < 1 or self.home_radius_m <= 0:
+            raise ValueError("bird habitat: need flock_size >= 1 and home_radius_m > 0")
+        if not 0 <= self.alt_band_m[0] <= self.alt_band_m[1]:
+            raise ValueError("bird habitat: alt_band_m must be [low, high], 0 <= low <= high")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class World:
     """Everything known about the world before a run starts."""
 
@@ -130,3 +192,5 @@ class World:
     objects: Mapping[str, ObjectType]
     usd_to_eur: float
     """Exchange rate used to turn dollar figures into euros (an assumption, see the data file)."""
+    birds: BirdHabitat | None = None
+    """Bird density and water bodies (``birds.yaml``); ``None`` when the data folder has none."""

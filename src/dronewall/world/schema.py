@@ -17,7 +17,14 @@ from dronewall.core.errors import ConfigError
 from dronewall.core.measurements import RfProtocol
 from dronewall.core.taxonomy import Layer, ObjectClass
 from dronewall.core.yamlio import Loc, line_of, load_yaml
-from dronewall.world.catalogue import EffectorType, ObjectType, Site, World
+from dronewall.world.catalogue import (
+    BirdHabitat,
+    EffectorType,
+    ObjectType,
+    Site,
+    WaterBody,
+    World,
+)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -161,6 +168,48 @@ class ObjectsFile(Strict):
     objects: list[ObjectModel]
 
 
+class WaterBodyModel(Sourced):
+    id: str = Field(pattern=r"^[a-z0-9-]+$")
+    name: str
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    radius_m: float = Field(gt=0)
+    sourced_fields: ClassVar[tuple[str, ...]] = ("lat", "lon", "radius_m")
+
+
+class BirdsFile(Sourced):
+    flocks_per_km2: float = Field(ge=0)
+    water_factor: float = Field(ge=1)
+    water_margin_m: float = Field(ge=0)
+    seasonal_factor: list[float] = Field(min_length=12, max_length=12)
+    flock_size: int = Field(ge=1, le=100)
+    alt_m: tuple[float, float]
+    home_radius_m: float = Field(gt=0)
+    water_bodies: list[WaterBodyModel] = Field(default_factory=list)
+    sourced_fields: ClassVar[tuple[str, ...]] = (
+        "flocks_per_km2",
+        "water_factor",
+        "water_margin_m",
+        "seasonal_factor",
+        "flock_size",
+        "alt_m",
+        "home_radius_m",
+    )
+
+    @field_validator("seasonal_factor")
+    @classmethod
+    def _non_negative(cls, v: list[float]) -> list[float]:
+        if min(v) < 0:
+            raise ValueError("monthly factors must be >= 0")
+        return v
+
+    @model_validator(mode="after")
+    def _band(self) -> BirdsFile:
+        if not 0 <= self.alt_m[0] <= self.alt_m[1]:
+            raise ValueError("alt_m must be [low, high] with 0 <= low <= high")
+        return self
+
+
 def _format_loc(loc: Loc) -> str:
     out = ""
     for part in loc:
@@ -233,7 +282,7 @@ _PROTOCOLS = {
 
 
 def build_world(data_dir: Path) -> World:
-    """Read ``sites.yaml``, ``effectors.yaml`` and ``objects.yaml`` from ``data_dir``."""
+    """Read ``sites.yaml``, ``effectors.yaml``, ``objects.yaml`` and ``birds.yaml`` (optional)."""
     sites_f = validate_yaml(SitesFile, data_dir / "sites.yaml")
     eff_f = validate_yaml(EffectorsFile, data_dir / "effectors.yaml")
     obj_f = validate_yaml(ObjectsFile, data_dir / "objects.yaml")
@@ -306,4 +355,44 @@ def build_world(data_dir: Path) -> World:
         }
     except ValueError as exc:
         raise ConfigError(str(exc), source=str(data_dir)) from exc
-    return World(sites=sites, effectors=effectors, objects=objects, usd_to_eur=eff_f.usd_to_eur)
+    return World(
+        sites=sites,
+        effectors=effectors,
+        objects=objects,
+        usd_to_eur=eff_f.usd_to_eur,
+        birds=_birds(data_dir / "birds.yaml"),
+    )
+
+
+def _birds(path: Path) -> BirdHabitat | None:
+    """The bird habitat of ``path``, ``None`` if the file does not exist."""
+    if not path.is_file():
+        return None
+    f = validate_yaml(BirdsFile, path)
+    ids = [w.id for w in f.water_bodies]
+    for i, wid in enumerate(ids):
+        if wid in ids[:i]:
+            raise ConfigError(
+                f"duplicate water body id '{wid}'", source=str(path), field=f"water_bodies[{i}].id"
+            )
+    return BirdHabitat(
+        flocks_per_km2=f.flocks_per_km2,
+        water_factor=f.water_factor,
+        water_margin_m=f.water_margin_m,
+        seasonal_factor=tuple(f.seasonal_factor),
+        flock_size=f.flock_size,
+        alt_band_m=f.alt_m,
+        home_radius_m=f.home_radius_m,
+        water_bodies=tuple(
+            WaterBody(
+                id=w.id,
+                name=w.name,
+                lat_deg=w.lat,
+                lon_deg=w.lon,
+                radius_m=w.radius_m,
+                sources=dict(w.sources),
+            )
+            for w in f.water_bodies
+        ),
+        sources=dict(f.sources),
+    )
