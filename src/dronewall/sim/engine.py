@@ -31,10 +31,8 @@ as the kill happens (before sensing later ticks).
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections import defaultdict
-from typing import Any
 
 import numpy as np
 
@@ -48,7 +46,6 @@ from dronewall.sim.truth import TruthTable
 from dronewall.world.catalogue import World
 from dronewall.world.load import load_world
 
-_SCENE_FIELDS = frozenset(f.name for f in dataclasses.fields(Scene))
 _SENSOR_STREAM = 1
 _OBJECT_STREAM = 2
 _EPS = 1e-9
@@ -106,10 +103,7 @@ class Simulation:
             [rng.uniform(0.0, m.period_s) for m, rng in zip(self.models, self._rngs, strict=True)]
         )
         self._kill_t = np.full(len(self.truth), np.inf)
-        # who broadcasts Remote ID is the scenario's (truth) decision, for scenes that take it
-        self._scene_extra: dict[str, Any] = (
-            {"remote_id": self.truth.remote_id} if "remote_id" in _SCENE_FIELDS else {}
-        )
+
         self._generated = 0  # windows 0 .. _generated-1 are generated
         self._inbox: defaultdict[int, list[DetectionBatch]] = defaultdict(list)
 
@@ -145,7 +139,7 @@ class Simulation:
             rf_protocol=tr.rf_protocol,
             icao=tr.icao,
             object_class=tr.object_class,
-            **self._scene_extra,
+            remote_id=tr.remote_id,
         )
 
     def _generate(self, k: int) -> None:
