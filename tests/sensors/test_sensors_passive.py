@@ -180,7 +180,14 @@ def test_sightings_of_drones_in_view_at_the_configured_probability() -> None:
 
 def test_every_preset_builds_and_is_source_tagged() -> None:
     presets = load_presets()
-    assert {p.kind for p in presets.values()} == {"radar", "rf", "eoir", "adsb", "sightings", "acoustic"}
+    assert {p.kind for p in presets.values()} == {
+        "radar",
+        "rf",
+        "eoir",
+        "adsb",
+        "sightings",
+        "acoustic",
+    }
     for p in presets.values():
         assert set(p.params) <= set(p.sources)
 

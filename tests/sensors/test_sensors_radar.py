@@ -188,3 +188,99 @@ def test_converted_covariance_matches_monte_carlo() -> None:
     emp = np.cov(pts.T)
     R = converted_covariance(np.array([r]), np.array([az]), np.array([el]), *s)[0]
     np.testing.assert_allclose(emp, R, rtol=0.05, atol=0.05 * np.abs(R).max())
+
+
+# --- horizon, Doppler, clutter per area -------------------------------------------------------
+
+
+def on_sphere(ground_m: np.ndarray, h_m: np.ndarray, az: float = 0.3) -> np.ndarray:
+    """ENU points at great-circle distance ``ground_m`` and height ``h_m`` from the origin."""
+    from dronewall.sensors.base import EARTH_RADIUS_M as Re
+
+    th = ground_m / Re
+    rr = Re + h_m
+    horiz = rr * np.sin(th)
+    return np.column_stack([horiz * np.sin(az), horiz * np.cos(az), rr * np.cos(th) - Re])
+
+
+def test_target_below_the_radar_horizon_is_never_detected() -> None:
+    from dronewall.sensors.base import horizon_range_m
+
+    spec = SensorSpec(
+        id="asr",
+        kind="radar",
+        lat_deg=51.1683,
+        lon_deg=5.47,
+        h_m=20.0,
+        preset="air-surveillance-radar",
+        params={"clutter_per_scan": 0.0, "clutter_per_km2": 0.0},
+    )
+    sensor = build_sensor(spec, index=0, frame=FRAME)
+    assert isinstance(sensor, RadarSensor)
+    h_t = np.repeat([300.0, 1000.0, 2000.0], 100)
+    hz = horizon_range_m(20.0, h_t, sensor.config.k_earth)
+    rng = np.random.default_rng(3)
+    below = make_scene(on_sphere(1.03 * hz, h_t) - [0, 0, 20.0] + sensor.info.pos_enu, 1e4, 100.0)
+    above = make_scene(on_sphere(0.97 * hz, h_t) - [0, 0, 20.0] + sensor.info.pos_enu, 1e4, 100.0)
+    # the geometry puts both sets inside range and elevation coverage: only the horizon differs
+    r, _, el = enu_to_polar(below.pos - sensor.info.pos_enu)
+    assert np.all(r < sensor.config.max_range_m)
+    assert np.all(np.degrees(el) > sensor.config.el_min_deg)
+    n_below = sum(len(sensor.observe(0.0, below, rng)) for _ in range(50))
+    n_above = sum(len(sensor.observe(0.0, above, rng)) for _ in range(50))
+    assert n_below == 0
+    assert n_above > 0.9 * 50 * 300
+
+
+def test_hovering_drone_is_missed_more_than_a_moving_one() -> None:
+    sensor = radar(clutter_per_scan=0.0, clutter_per_km2=0.0)
+    c = sensor.config
+    pos = ring(np.array([3000.0]), 1000, el_deg=3.0) + sensor.info.pos_enu
+    moving = make_scene(pos, 0.01, 10.0)
+    hovering = make_scene(pos, 0.01, 0.0)
+    rng = np.random.default_rng(9)
+    scans = 10
+    n = pos.shape[0] * scans
+    f_move = sum(len(sensor.observe(0.0, moving, rng)) for _ in range(scans)) / n
+    f_hover = sum(len(sensor.observe(0.0, hovering, rng)) for _ in range(scans)) / n
+    p = float(c.pd(np.array([0.01]), np.array([3000.0]))[0])
+    for f, expect in ((f_move, p), (f_hover, p * (1.0 - c.blind_suppression))):
+        assert abs(f - expect) < 4.0 * np.sqrt(expect * (1.0 - expect) / n)
+    assert f_hover < 0.5 * f_move
+    # a target crossing tangentially has no radial speed either: it is in the blind zone too
+    tangential = dataclasses.replace(
+        moving, vel=np.cross(moving.vel, [0.0, 0.0, 1.0]) / np.cos(np.radians(3.0))
+    )
+    f_cross = sum(len(sensor.observe(0.0, tangential, rng)) for _ in range(scans)) / n
+    assert f_cross < 0.5 * f_move
+
+
+def test_clutter_per_km2_scales_with_the_covered_area_and_stops_at_the_clutter_horizon() -> None:
+    density = 0.01
+    spec = SensorSpec(
+        id="r",
+        kind="radar",
+        lat_deg=51.1683,
+        lon_deg=5.47,
+        h_m=10.0,
+        params={"clutter_per_scan": 0.0, "clutter_per_km2": density, "max_range_m": 60000.0},
+    )
+    sensor = build_sensor(spec, index=0, frame=FRAME)
+    assert isinstance(sensor, RadarSensor)
+    c = sensor.config
+    r_c = c.clutter_range_m(10.0)
+    assert r_c < c.max_range_m  # the clutter sources' horizon, ~29 km for a 10 m mast
+    mean = density * np.pi * (r_c**2 - c.min_range_m**2) / 1e6
+    assert c.clutter_mean(10.0) == pytest.approx(mean)
+    empty = make_scene(np.empty((0, 3)))
+    rng = np.random.default_rng(4)
+    scans = 300
+    dets = [sensor.observe(0.0, empty, rng) for _ in range(scans)]
+    counts = np.array([len(d) for d in dets])
+    assert abs(counts.mean() - mean) < 4.0 * np.sqrt(mean / scans)
+    r = np.concatenate([enu_to_polar(d.z - sensor.info.pos_enu)[0] for d in dets])
+    assert r.max() <= r_c * 1.01  # range noise only
+    # uniform over the area: half of it lies inside r_half
+    r_half = np.sqrt(0.5 * (r_c**2 + c.min_range_m**2))
+    frac = np.mean(r < r_half)
+    assert abs(frac - 0.5) < 4.0 * np.sqrt(0.25 / r.shape[0])
