@@ -227,13 +227,20 @@ def _ints(name: str, a: ArrayLike, n: int, lo: int, hi: int) -> NDArray[np.int64
     return out
 
 
-def _labels(name: str, labels: Sequence[str], n: int) -> list[str]:
+def _labels(name: str, labels: Sequence[str], n: int, max_len: int) -> list[str]:
     out = list(labels)
     if len(out) != n:
         raise _bad("wrong length", field=name, expected=str(n), actual=str(len(out)))
     for i, s in enumerate(out):
         if not isinstance(s, str):
             raise _bad("not a string", field=f"{name}[{i}]", actual=type(s).__name__)
+        if len(s) > max_len or "\x00" in s:
+            raise _bad(
+                "too long or contains NUL",
+                field=f"{name}[{i}]",
+                expected=f"at most {max_len} characters, no NUL",
+                actual=repr(s[:40]),
+            )
     return out
 
 
@@ -252,6 +259,11 @@ def _text(table: sa.Table, column: str, value: object, field: str, *, empty: boo
             "too long", field=field, expected=f"at most {length} characters", actual=str(len(value))
         )
     return value
+
+
+def _len(table: sa.Table, column: str) -> int:
+    length = getattr(table.c[column].type, "length", None)
+    return int(length) if length is not None else 2**31 - 1
 
 
 def _upper(m: F64) -> list[list[float]]:
@@ -673,8 +685,7 @@ class EventStore:
         config : mapping
             The run's configuration, JSON-able (stored as JSON; non-finite floats become null).
         """
-        if not isinstance(scenario, str) or not scenario:
-            raise _bad("must be a non-empty string", field="scenario", actual=repr(scenario))
+        _text(S.runs, "scenario", scenario, "scenario")
         if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
             raise _bad("must be an integer", field="seed", actual=repr(seed))
         if not math.isfinite(float(t0)):
@@ -783,16 +794,23 @@ class EventStore:
                 if v is None:
                     if not table.c[k].nullable:
                         raise _bad("must not be null", field=f"{what}[{i}].{k}")
-                elif isinstance(col_type, sa.Integer) and (
-                    isinstance(v, bool) or not isinstance(v, int)
-                ):
-                    raise _bad("must be an integer", field=f"{what}[{i}].{k}", actual=repr(v))
+                elif isinstance(col_type, sa.Integer):
+                    if isinstance(v, bool) or not isinstance(v, int):
+                        raise _bad("must be an integer", field=f"{what}[{i}].{k}", actual=repr(v))
+                    lo, hi = _I64 if isinstance(col_type, sa.BigInteger) else _I32
+                    if not lo <= v <= hi:
+                        raise _bad(
+                            "out of range",
+                            field=f"{what}[{i}].{k}",
+                            expected=f"{lo}..{hi}",
+                            actual=repr(v),
+                        )
                 elif isinstance(col_type, sa.Float) and (
                     isinstance(v, bool) or not isinstance(v, int | float)
                 ):
                     raise _bad("must be a number", field=f"{what}[{i}].{k}", actual=repr(v))
-                elif isinstance(col_type, sa.String) and not isinstance(v, str):
-                    raise _bad("must be a string", field=f"{what}[{i}].{k}", actual=repr(v))
+                elif isinstance(col_type, sa.String):
+                    _text(table, k, v, f"{what}[{i}].{k}", empty=True)
             out.append(tuple(values))
         self._write(table, columns, out)
 
@@ -1039,9 +1057,9 @@ class EventStore:
         ident = _ints("tracks.ident", tracks.ident, n, *_I64)
         truth = _ints("tracks.truth", tracks.truth, n, -1, _I32[1])
         pos = _floats("lla", lla, (n, 3))
-        labels = _labels("class_label", class_label, n)
+        labels = _labels("class_label", class_label, n, _len(S.track_updates, "object_class"))
         prob = _floats("class_prob", class_prob, (n,))
-        ids = _labels("identity", identity, n)
+        ids = _labels("identity", identity, n, _len(S.track_updates, "identity"))
         thr = _floats("threat", threat, (n,))
         if n == 0:
             return 0
@@ -1091,10 +1109,8 @@ class EventStore:
                 raise _bad(
                     "must be an int or None", field=f"{where}.track_id", actual=repr(ev.track_id)
                 )
-            if ev.site_id is not None and not isinstance(ev.site_id, str):
-                raise _bad(
-                    "must be a str or None", field=f"{where}.site_id", actual=repr(ev.site_id)
-                )
+            if ev.site_id is not None:
+                _text(S.events, "site_id", ev.site_id, f"{where}.site_id", empty=True)
             payload = self._json(ev.payload, f"{where}.payload")
             rows.append(
                 (
