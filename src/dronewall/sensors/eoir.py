@@ -58,9 +58,10 @@ from dronewall.sensors.base import (
 
 def ttpf(cycles: F64, n50: float) -> F64:
     """Target transfer probability function ``P(N)`` of the ACQUIRE model (module docstring)."""
-    x = np.asarray(cycles, dtype=np.float64) / n50
-    xe = x ** (2.7 + 0.7 * x)
-    return np.asarray(xe / (1.0 + xe), dtype=np.float64)
+    x = np.maximum(np.asarray(cycles, dtype=np.float64) / n50, 1e-300)
+    # x^E / (1 + x^E) = 1 / (1 + exp(-E ln x)), clipped so that neither form overflows
+    log_inv = np.clip(-(2.7 + 0.7 * x) * np.log(x), -700.0, 700.0)
+    return np.asarray(1.0 / (1.0 + np.exp(log_inv)), dtype=np.float64)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
