@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
+import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -12,10 +14,10 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from picture_helpers import install_failing_insert
+from picture_helpers import PG_URL, install_failing_insert
 
 from dronewall.core import DetectionBatch, MeasurementKind, StoreError, TrackStatus, TrackTable
-from dronewall.picture import EVENT_KINDS, Event, EventStore
+from dronewall.picture import EVENT_KINDS, Event, EventStore, StoreInputError
 from dronewall.picture import schema as S
 from dronewall.world import load_world
 
@@ -507,3 +509,207 @@ def test_database_failure_inside_a_transaction_rolls_all_of_it_back(store: Event
     assert store.events(rid) == []
     store.append_events(rid, [Event(t=3.0, kind="leak")])  # the store is usable again
     assert len(store.events(rid)) == 1
+
+
+# ----------------------------------------------------------------------------- picture at time T
+
+
+def _snapshot(store: EventStore, rid: int, t: float, ids: list[int], status: int = 1) -> None:
+    n = len(ids)
+    tracks = dataclasses.replace(
+        track_table(np.random.default_rng(int(t)), t, ids), status=np.full(n, status, np.int8)
+    )
+    tracks = dataclasses.replace(tracks, x=np.column_stack([np.full((n, 1), t), np.zeros((n, 5))]))
+    store.append_track_updates(
+        rid, t, tracks, np.zeros((n, 3)), ["bird"] * n, np.ones(n), ["unknown"] * n, np.zeros(n)
+    )
+
+
+def test_track_picture_is_the_latest_snapshot_per_track_within_the_window(
+    store: EventStore,
+) -> None:
+    rid = new_run(store)
+    other = new_run(store)
+    _snapshot(store, rid, 100.0, [1, 2, 3])
+    _snapshot(store, rid, 101.0, [1, 2])
+    _snapshot(store, rid, 102.0, [1])
+    _snapshot(store, rid, 103.0, [4])
+    _snapshot(store, other, 102.5, [1, 2, 3])  # another run: never in rid's picture
+    pic = store.track_picture(rid, 102.5, max_age_s=5.0)
+    assert pic.track_id.tolist() == [1, 2, 3]
+    assert pic.t.tolist() == [102.0, 101.0, 100.0]
+    assert pic.x[:, 0].tolist() == [102.0, 101.0, 100.0]  # the row of that time, not another
+    # staleness: a track whose last snapshot is older than max_age_s is dropped
+    assert store.track_picture(rid, 102.5, max_age_s=1.6).track_id.tolist() == [1, 2]
+    assert store.track_picture(rid, 102.0, max_age_s=0.0).track_id.tolist() == [1]
+    # "at or before T": the later snapshot of track 4 is not seen at 102.5
+    assert store.track_picture(rid, 103.0, max_age_s=10).track_id.tolist() == [1, 2, 3, 4]
+    assert len(store.track_picture(rid, 99.0)) == 0
+    assert store.track_picture(rid + 99, 102.0).track_id.shape == (0,)
+
+
+def test_track_picture_equal_times_take_the_last_written(store: EventStore) -> None:
+    rid = new_run(store)
+    _snapshot(store, rid, 50.0, [7], status=0)
+    _snapshot(store, rid, 50.0, [7], status=2)
+    pic = store.track_picture(rid, 50.0)
+    assert pic.status.tolist() == [2]
+
+
+def test_track_picture_matches_a_numpy_reference(store: EventStore) -> None:
+    rng = np.random.default_rng(11)
+    rid = new_run(store)
+    for k in range(30):
+        ids = sorted(rng.choice(40, size=int(rng.integers(0, 15)), replace=False).tolist())
+        if ids:
+            _snapshot(store, rid, 1000.0 + k, ids)
+    allrows = store.track_updates(rid)
+    for t, age in [(1010.0, 3.0), (1029.0, 30.0), (1015.5, 0.4), (1020.0, 7.5)]:
+        keep = (allrows.t <= t) & (allrows.t >= t - age)
+        want: dict[int, float] = {}
+        for tid, tt in zip(allrows.track_id[keep], allrows.t[keep], strict=True):
+            want[int(tid)] = max(want.get(int(tid), -np.inf), float(tt))
+        pic = store.track_picture(rid, t, max_age_s=age)
+        assert pic.track_id.tolist() == sorted(want)
+        assert pic.t.tolist() == [want[i] for i in sorted(want)]
+
+
+def test_track_picture_and_history_refuse_bad_arguments(store: EventStore) -> None:
+    rid = new_run(store)
+    for kw, field in (
+        ({"t": float("nan")}, "t"),
+        ({"t": "now"}, "t"),
+        ({"t": 1.0, "max_age_s": -1.0}, "max_age_s"),
+        ({"t": 1.0, "max_age_s": float("inf")}, "max_age_s"),
+    ):
+        with pytest.raises(StoreError) as info:
+            store.track_picture(rid, **kw)  # type: ignore[arg-type]
+        assert info.value.field == field
+
+
+def test_track_history_is_one_track_in_time_order(store: EventStore) -> None:
+    rid = new_run(store)
+    for k in range(6):
+        _snapshot(store, rid, 10.0 + k, [1, 2] if k % 2 else [2])
+    hist = store.track_history(rid, 1)
+    assert hist.t.tolist() == [11.0, 13.0, 15.0]
+    assert (hist.track_id == 1).all()
+    assert store.track_history(rid, 2, 12.0, 14.0).t.tolist() == [12.0, 13.0]
+    assert len(store.track_history(rid, 3)) == 0
+
+
+# ----------------------------------------------------------------------------- both dialects
+
+
+def test_nan_is_stored_as_null_on_every_dialect(store: EventStore) -> None:
+    rng = np.random.default_rng(12)
+    batch = random_batch(rng, 30)
+    rid = new_run(store)
+    store.append_detections(rid, batch)
+    with store.engine.connect() as conn:
+        nulls = conn.execute(
+            sa.select(sa.func.count()).where(S.detections.c.rcs_m2.is_(None))
+        ).scalar_one()
+    assert nulls == int(np.isnan(batch.rcs_m2).sum()) > 0
+    assert_same_batch(store.detections(rid), batch)
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda s, r: s.add_sensors(r, [{"sensor_id": "x" * 101, "kind": "radar", "lat": 1.0,
+                                         "lon": 2.0}]), "sensors[0].sensor_id"),
+        (lambda s, r: s.add_sensors(r, [{"sensor_id": "a\x00", "kind": "radar", "lat": 1.0,
+                                         "lon": 2.0}]), "sensors[0].sensor_id"),
+        (lambda s, r: s.add_sensors(r, [{"sensor_id": "a", "kind": "radar", "lat": 1.0,
+                                         "lon": 2.0, "idx": 2**31}]), "sensors[0].idx"),
+        (lambda s, r: s.add_objects(r, [{"object_id": "o", "type_id": "t", "object_class": "c",
+                                         "allegiance": "hostile", "icao": 2**64}]),
+         "objects[0].icao"),
+        (lambda s, r: s.append_events(r, [Event(t=1.0, kind="leak", site_id="s" * 101)]),
+         "events[0].site_id"),
+        (lambda s, r: s.begin_run(scenario="x" * 201, seed=1, t0=0.0, origin_lla=(0, 0, 0),
+                                  config={}), "scenario"),
+    ],
+)  # fmt: skip
+def test_values_one_dialect_would_refuse_are_refused_on_all(
+    store: EventStore, call: Any, field: str
+) -> None:
+    """What PostgreSQL would refuse (too long, NUL, out of range) is refused before writing on
+    every dialect, with the same error naming the field."""
+    rid = new_run(store)
+    with pytest.raises(StoreInputError) as info:
+        call(store, rid)
+    assert info.value.field == field
+    assert store.sensors(rid) == []
+    assert store.objects(rid) == []
+    assert store.events(rid) == []
+    assert len(store.runs()) == 1
+
+
+def test_track_labels_too_long_are_refused(store: EventStore) -> None:
+    rng = np.random.default_rng(13)
+    rid = new_run(store)
+    tracks = track_table(rng, 1.0, [1])
+    with pytest.raises(StoreInputError) as info:
+        store.append_track_updates(
+            rid, 1.0, tracks, np.zeros((1, 3)), ["c" * 33], np.ones(1), ["u"], np.ones(1)
+        )
+    assert info.value.field == "class_label[0]"
+    assert len(store.track_updates(rid)) == 0
+
+
+def test_large_append_spans_several_statements_and_stays_atomic(store: EventStore) -> None:
+    """More rows than fit one PostgreSQL statement; the failure is in a later statement."""
+    rng = np.random.default_rng(14)
+    batch = random_batch(rng, 4000)  # 24 columns: 1333 rows per statement on PostgreSQL
+    rid = new_run(store)
+    store.append_detections(rid, batch)
+    assert_same_batch(store.detections(rid), batch)
+    install_failing_insert(store, "detections", float(batch.t[3500]))
+    with pytest.raises(StoreError, match="nothing written"):
+        store.append_detections(rid, batch)
+    assert count(store, S.detections) == 4000
+
+
+# ----------------------------------------------------------------------------- URLs
+
+
+def test_bare_postgresql_url_uses_pg8000(pg_schema: str) -> None:
+    url = sa.make_url(PG_URL).set(drivername="postgresql").render_as_string(hide_password=False)
+    with EventStore.open(url, schema=pg_schema) as store:
+        assert store.engine.dialect.driver == "pg8000"
+        assert store.source.startswith("postgresql+pg8000://")
+        assert new_run(store) == 1
+
+
+def test_sqlite_url_with_a_path(tmp_path: Path) -> None:
+    path = tmp_path / "by-url.sqlite"
+    with EventStore.open(f"sqlite:///{path}") as store:
+        new_run(store)
+    with EventStore.open(path, create=False) as store:
+        assert len(store.runs()) == 1
+
+
+def test_in_memory_store_is_shared_by_threads() -> None:
+    with EventStore.open("sqlite://") as store:
+        rid = new_run(store)
+        seen: list[int] = []
+        th = threading.Thread(target=lambda: seen.extend(r.run_id for r in store.runs()))
+        th.start()
+        th.join(30)
+        assert seen == [rid]
+
+
+def test_unreachable_server_and_bad_urls_are_clear_errors() -> None:
+    with pytest.raises(StoreError, match="cannot open") as info:
+        EventStore.open("postgresql://nobody:secret@127.0.0.1:1/none")
+    assert info.value.source == "postgresql+pg8000://nobody:***@127.0.0.1:1/none"
+    assert "secret" not in str(info.value)
+    with pytest.raises(StoreError, match="not a database URL"):
+        EventStore.open("::not a url://x")
+    with pytest.raises(StoreError, match="cannot open"):
+        EventStore.open("nosuchdb://u@h/d")
+    with pytest.raises(StoreError, match="only for PostgreSQL") as info:
+        EventStore.open("sqlite://", schema="x")
+    assert info.value.field == "schema"
