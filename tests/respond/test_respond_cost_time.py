@@ -138,7 +138,16 @@ def test_duplicate_needs_a_similar_velocity() -> None:
     tracks, a = make_case(x)
     for dv, duplicate in ((10.0, False), (20.0, True)):
         adv = advisor(*units, duplicate_speed_m_s=dv)
-        (rec,) = adv.recommend(0.0, tracks, a)  # track 1 flies away: it waits for int-1
+        recs = adv.recommend(0.0, tracks, a)
+        assert recs[0].track_id == 0
+        dup = [d for d in adv.deferrals() if "duplicate" in d.reason]
+        assert [d.track_id for d in dup] == ([1] if duplicate else [])
+        # not a duplicate: track 1 (flying away) gets its own answer, a unit or a deferral
+        answered = {r.track_id for r in recs} | {d.track_id for d in adv.deferrals()}
+        assert answered == {0, 1}
+        # per track (no joint assignment) it waits for int-1, as it always did
+        adv = advisor(*units, duplicate_speed_m_s=dv, wta_method="per-track")
+        (rec,) = adv.recommend(0.0, tracks, a)
         (d,) = adv.deferrals()
         assert (rec.track_id, d.track_id) == (0, 1)
         assert ("duplicate" in d.reason) is duplicate

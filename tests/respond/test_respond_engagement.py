@@ -208,6 +208,17 @@ def test_each_unit_takes_one_new_proposal_per_tick_most_threatening_first() -> N
     tracks, a = make_case([QUAD_IN_CLOSE[0], QUAD_NORTH_CLOSE[0]], score=[0.5, 0.9])
     adv = advisor(units=[unit("int-1", "interceptor-drone"), unit("pio-1", "piorun")])
     recs = adv.recommend(0.0, tracks, a)
+    assert [r.track_id for r in recs] == [1, 0]  # most threatening first
+    assert sorted(r.fire_unit_id for r in recs) == ["int-1", "pio-1"]  # each unit once
+    # the joint assignment gives the missile, which has time for a second shot, to the more
+    # valuable track: 72 x 0.75 + 40 x 0.68 > 72 x 0.68 + 40 x 0.75 value points
+    assert [r.fire_unit_id for r in recs] == ["pio-1", "int-1"]
+    assert all(r.method == "vlsn" and r.threat_value > 0 for r in recs)
+    # track by track, the most threatening takes the cheapest unit
+    adv = advisor(
+        units=[unit("int-1", "interceptor-drone"), unit("pio-1", "piorun")], wta_method="per-track"
+    )
+    recs = adv.recommend(0.0, tracks, a)
     assert [(r.track_id, r.fire_unit_id) for r in recs] == [(1, "int-1"), (0, "pio-1")]
 
 

@@ -44,9 +44,10 @@ stays the last filter.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Literal, get_args
 
 import numpy as np
 from numpy.typing import NDArray
@@ -59,6 +60,7 @@ from dronewall.core.errors import ConfigError, DronewallError, InputError
 from dronewall.core.taxonomy import Identity, Layer, ObjectClass
 from dronewall.core.tracks import TrackTable
 from dronewall.geo.frames import LocalFrame
+from dronewall.respond.wta import WtaProblem, WtaSolution, greedy_wta, solve_wta
 from dronewall.world.catalogue import EffectorType
 from dronewall.world.deployment import FireUnitSpec, RulesOfEngagement
 
@@ -71,6 +73,9 @@ log = logging.getLogger(__name__)
 
 #: Identity codes that may ever be engaged.
 ENGAGEABLE_IDENTITIES: frozenset[Identity] = frozenset({Identity.SUSPECT, Identity.HOSTILE})
+
+#: How :class:`EngagementAdvisor` shares its units among the tracks of a tick.
+WtaAdviceMethod = Literal["vlsn", "milp", "greedy", "per-track"]
 
 #: Slack on envelope re-checks, m (round-off only).
 _ENVELOPE_SLACK_M = 1e-6
@@ -97,7 +102,8 @@ class EngagementConfig:
     proposal_ttl_s : float
         How long an unanswered proposal blocks new ones for its track, s (match the operator's).
     reengage_delay_s : float
-        Time after the effect before the same track may be proposed again (kill assessment), s.
+        The look delay of shoot-look-shoot: time after the effect (or after a reported miss)
+        before the same track may be proposed again (kill assessment), s.
     jammer_requires_rf_cue : bool
         A jammer is proposed only for a track with an RF cue. When False, its Pk is weighted by
         the probability of the RF-emitting classes instead.
@@ -129,6 +135,41 @@ class EngagementConfig:
         same object and not proposed again, m and m/s.
     duplicate_window_s : float
         How long a proposal or engagement keeps claiming its object after it ends, s.
+    wta_method : {"vlsn", "milp", "greedy", "per-track"}
+        How the units are shared among the tracks of one tick. ``"vlsn"`` (default): the
+        weapon-target assignment (:mod:`dronewall.respond.wta`) by very large-scale neighbourhood
+        search; ``"milp"``: the exact MILP when the problem has at most ``milp_max_pairs``
+        feasible pairs, else VLSN; ``"greedy"``: maximum marginal return; ``"per-track"``: the
+        cheapest feasible unit per expected kill, track by track (no joint assignment). A solver
+        error falls back to the greedy.
+    cost_weight_per_eur : float
+        ``λ`` of the assignment objective ``Σ V S + λ Σ c``, value points per EUR (a value point:
+        threat score × site value, site values 0-100). Default 3e-5 (A): one point weighs
+        about 33 kEUR and a fully threatened top-value site (100 points) 3.3 MEUR, so a 1 MEUR
+        missile is proposed only where it saves at least 30 points of expected threat value
+        (a munition scoring 0.35 or more at a top-value site that nothing cheaper can stop),
+        and a cheaper layer wins whenever the missile's extra kill probability saves less than
+        its extra cost weighs. The value was chosen so that, with the shoot-look-shoot plans
+        below, the advice keeps the cheapest effective layer when a follow-up is in time and
+        still fires the missile against a munition nothing else can stop; see docs/wta.md.
+    default_site_value : float
+        Site value (0-100) used when the advisor is not given the sites' values (A).
+    wta_time_limit_s : float
+        Time budget of the VLSN / MILP solve per tick, s.
+    milp_max_pairs : int
+        Largest number of feasible (unit, track) pairs handed to the MILP.
+    max_shots_per_track : int
+        Most new proposals against one track per tick (1: shoot-look-shoot; 2 or more allows a
+        salvo where the assignment finds it worth its cost).
+    exclude_failed_effector : bool
+        Shoot-look-shoot: after an engagement against a track is assessed missed, the effector
+        type that missed is not proposed against that track again; the next option is.
+    plan_follow_up : bool
+        The assignment weighs each (unit, track) as a shoot-look-shoot plan: the shot now and,
+        if it misses, the cheapest effective follow-up that can still intercept before the
+        track reaches the core (:meth:`EngagementAdvisor.plan_values`). False: the single shot
+        (``pk`` = the feasible Pk). The follow-up is what lets a cheap layer that can be backed
+        up win over an expensive one that is only slightly surer.
     """
 
     min_threat_score: float = 0.3
@@ -149,6 +190,14 @@ class EngagementConfig:
     duplicate_radius_m: float = 100.0
     duplicate_speed_m_s: float = 25.0
     duplicate_window_s: float = 30.0
+    wta_method: WtaAdviceMethod = "vlsn"
+    cost_weight_per_eur: float = 3e-5
+    default_site_value: float = 100.0
+    wta_time_limit_s: float = 0.2
+    milp_max_pairs: int = 400
+    max_shots_per_track: int = 1
+    exclude_failed_effector: bool = True
+    plan_follow_up: bool = True
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.min_threat_score <= 1.0:
@@ -173,6 +222,23 @@ class EngagementConfig:
         ):
             if not getattr(self, name) >= 0:
                 raise ConfigError("must be >= 0", field=name)
+        if self.wta_method not in get_args(WtaAdviceMethod):
+            raise ConfigError(
+                "unknown assignment method",
+                field="wta_method",
+                expected="|".join(get_args(WtaAdviceMethod)),
+                actual=repr(self.wta_method),
+            )
+        if not (np.isfinite(self.cost_weight_per_eur) and self.cost_weight_per_eur >= 0):
+            raise ConfigError("must be finite and >= 0", field="cost_weight_per_eur")
+        if not 0.0 <= self.default_site_value <= 100.0:
+            raise ConfigError("must lie in [0, 100]", field="default_site_value")
+        if not self.wta_time_limit_s > 0:
+            raise ConfigError("must be positive", field="wta_time_limit_s")
+        if self.milp_max_pairs < 1:
+            raise ConfigError("must be >= 1", field="milp_max_pairs")
+        if self.max_shots_per_track < 1:
+            raise ConfigError("must be >= 1", field="max_shots_per_track")
         steps = self.wait_steps_s
         if not steps or steps[0] != 0.0 or any(b <= a for a, b in pairwise(steps)):
             raise ConfigError("must start at 0 and ascend", field="wait_steps_s")
@@ -227,6 +293,13 @@ class Recommendation:
         Plain words.
     alternatives : tuple[Alternative, ...]
         Other options, best first, with why each was not chosen.
+    threat_value : float
+        Value at stake ``V`` = threat score × site value (value points; 0 when not computed).
+    method : str
+        How the unit was chosen: the assignment solver (``"vlsn"``, ``"milp"``, ``"greedy"``)
+        or ``"per-track"``.
+    previous_misses : int
+        Engagements of this track assessed missed before this proposal (shoot-look-shoot).
     """
 
     id: str
@@ -245,6 +318,9 @@ class Recommendation:
     threat_score: float
     reason: str
     alternatives: tuple[Alternative, ...] = ()
+    threat_value: float = 0.0
+    method: str = "per-track"
+    previous_misses: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -373,6 +449,26 @@ class FireUnitState:
     reload_until: F64
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Tick:
+    """What :meth:`EngagementAdvisor.recommend` computed for the ``n`` candidate tracks."""
+
+    t: float
+    tracks: TrackTable
+    assessment: Assessment
+    rows: IntP
+    f: Feasibility
+    w: WaitOptions
+    feasible: B
+    per_kill: F64
+    ttc_top: F64
+    deadline: F64
+    imminent: B
+    low_value: B
+    expensive: B
+    same_object: B
+
+
 def engagement_pk(effector: EffectorType, true_class: ObjectClass, true_rf_protocol: int) -> float:
     """Kill probability of one engagement against a real object, for drawing simulated outcomes.
 
@@ -472,6 +568,16 @@ class EngagementAdvisor:
         What may be proposed.
     config : EngagementConfig or None
         Settings; defaults when ``None``.
+    site_values : Mapping[str, float] or None
+        Value (0-100) of each site by id, weighing the threats in the assignment; sites not
+        listed (or all, when ``None``) take ``config.default_site_value``.
+
+    Attributes
+    ----------
+    last_assignment : WtaSolution or None
+        The assignment solved by the last :meth:`recommend` (``None`` when none was solved).
+    counters : dict[str, int]
+        ``wta_solves``, ``wta_fallbacks`` (solver errors answered by the greedy), ``outcomes``.
     """
 
     def __init__(
@@ -480,8 +586,17 @@ class EngagementAdvisor:
         frame: LocalFrame,
         roe: RulesOfEngagement,
         config: EngagementConfig | None = None,
+        *,
+        site_values: Mapping[str, float] | None = None,
     ) -> None:
         self.config = EngagementConfig() if config is None else config
+        self.site_values: dict[str, float] = {}
+        for sid, v in (site_values or {}).items():
+            if not 0.0 <= float(v) <= 100.0:
+                raise ConfigError(
+                    "must lie in [0, 100]", field=f"site_values[{sid!r}]", actual=str(v)
+                )
+            self.site_values[str(sid)] = float(v)
         self.roe = roe
         self.frame = frame
         self.units = tuple(fire_units)
@@ -523,6 +638,12 @@ class EngagementAdvisor:
         self._deferrals: list[Deferral] = []
         self._n_recs = 0
         self._n_engagements = 0
+        self._engagements: dict[str, Engagement] = {}
+        self._failed: dict[int, dict[str, float]] = {}  # track -> effector id -> t of the miss
+        self._misses: dict[int, int] = {}
+        self._killed: dict[int, float] = {}  # track -> t of the kill assessment
+        self.last_assignment: WtaSolution | None = None
+        self.counters: dict[str, int] = {"wta_solves": 0, "wta_fallbacks": 0, "outcomes": 0}
 
     # ------------------------------------------------------------------ state
     def state(self) -> FireUnitState:
@@ -787,6 +908,8 @@ class EngagementAdvisor:
             & ~np.isin(tracks.track_id, self.blocked_tracks(t))
         )
         self._deferrals = []
+        self._forget_gone_tracks(tracks)
+        eligible &= ~self._assessed_killed(tracks)
         self._update_claims(t, tracks)
         rows = np.flatnonzero(eligible)
         if rows.size == 0 or not self.units:
@@ -798,7 +921,7 @@ class EngagementAdvisor:
         n, u = rows.shape[0], len(self.units)
         f = self.feasibility(t, tracks, assessment, rows)
         w = self.wait_options(t, tracks, assessment, rows)
-        feasible = f.feasible
+        feasible = f.feasible & ~self._failed_mask(tracks, rows)  # shoot-look-shoot
         pk = f.pk
         with np.errstate(divide="ignore"):
             per_kill = np.where(pk > 0, self.cost_eur[None, :] / np.where(pk > 0, pk, 1.0), np.inf)
@@ -811,6 +934,24 @@ class EngagementAdvisor:
         same_object = (
             np.linalg.norm(x[:, None, :3] - x[None, :, :3], axis=-1) <= cfg.duplicate_radius_m
         ) & (np.linalg.norm(x[:, None, 3:6] - x[None, :, 3:6], axis=-1) <= cfg.duplicate_speed_m_s)
+        if cfg.wta_method != "per-track":
+            tick = _Tick(
+                t=t,
+                tracks=tracks,
+                assessment=assessment,
+                rows=rows,
+                f=f,
+                w=w,
+                feasible=feasible,
+                per_kill=per_kill,
+                ttc_top=ttc_top,
+                deadline=deadline,
+                imminent=imminent,
+                low_value=low_value,
+                expensive=expensive,
+                same_object=same_object,
+            )
+            return self._final_check(t, self._assign(tick), tracks, assessment)
         decided = np.zeros(n, np.bool_)  # proposed or deferred this tick
         used: dict[int, float] = {}  # unit -> time to intercept of its proposal this tick
         recs: list[Recommendation] = []
@@ -900,6 +1041,7 @@ class EngagementAdvisor:
                     feasible,
                     set(used),
                     bool(cheaper[choice].any() and (cheaper[choice] & reach).any()),
+                    why=self._failed_why(tid),
                 )
             )
         return self._final_check(t, recs, tracks, assessment)
@@ -1057,7 +1199,17 @@ class EngagementAdvisor:
         feasible: B,
         used: set[int],
         cheaper_too_late: bool = False,
+        *,
+        why: Mapping[int, str] | None = None,
+        note: str | None = None,
+        value: float = 0.0,
+        method: str = "per-track",
     ) -> Recommendation:
+        """One recommendation with its reason and alternatives.
+
+        ``why`` overrides the reason an alternative unit was not chosen (unit index -> words);
+        ``note`` replaces the closing clause of the reason (the assignment's own account).
+        """
         e = self.effectors[k]
         pk = float(f.pk[i, k])
         t_go = float(f.t_go[i, k])
@@ -1070,20 +1222,22 @@ class EngagementAdvisor:
             kk = int(kk)
             if kk == k:
                 continue
-            if feasible[i, kk]:
+            if why is not None and kk in why:
+                why_kk = why[kk]
+            elif feasible[i, kk]:
                 if kk in used:
-                    why = "unit already proposed against another track this tick"
+                    why_kk = "unit already proposed against another track this tick"
                 elif bool(f.late[i, kk]) and not bool(f.late[i, k]):
-                    why = "intercept after the track would reach the core"
+                    why_kk = "intercept after the track would reach the core"
                 else:
-                    why = (
+                    why_kk = (
                         f"costlier per expected kill ({per_kill[i, kk]:,.0f} EUR vs "
                         f"{per_kill[i, k]:,.0f} EUR)"
                     )
             else:
-                why = self._why_not(f, i, kk)
+                why_kk = self._why_not(f, i, kk)
                 if not f.ready[i, kk]:
-                    why += f" (free in {float(self.ready_in(t)[kk]):.0f} s)"
+                    why_kk += f" (free in {float(self.ready_in(t)[kk]):.0f} s)"
             ee = self.effectors[kk]
             alts.append(
                 Alternative(
@@ -1093,7 +1247,7 @@ class EngagementAdvisor:
                     pk=float(f.pk[i, kk]),
                     cost_eur=float(self.cost_eur[kk]),
                     time_to_intercept_s=float(f.t_go[i, kk]),
-                    why_not=why,
+                    why_not=why_kk,
                 )
             )
             if len(alts) >= self.config.max_alternatives:
@@ -1107,11 +1261,20 @@ class EngagementAdvisor:
             f"({per_kill[i, k]:,.0f} EUR per expected kill), intercept in {t_go:.0f} s at "
             f"{format_distance(float(f.slant[i, k]))}{late}; "
             + (
-                "cheaper units cannot engage before the track is due in the core"
+                note
+                if note is not None
+                else "cheaper units cannot engage before the track is due in the core"
                 if cheaper_too_late
                 else "cheapest effective option"
             )
         )
+        tid = int(tracks.track_id[r])
+        misses = self._misses.get(tid, 0)
+        if misses:
+            reason += (
+                f"; re-engagement after {misses} missed engagement(s) "
+                f"(look delay {self.config.reengage_delay_s:.0f} s)"
+            )
         self._n_recs += 1
         pt = f.point[i, k]
         return Recommendation(
@@ -1131,6 +1294,9 @@ class EngagementAdvisor:
             threat_score=float(assessment.score[r]),
             reason=reason,
             alternatives=tuple(alts),
+            threat_value=value,
+            method=method,
+            previous_misses=misses,
         )
 
     def _final_check(
@@ -1207,7 +1373,7 @@ class EngagementAdvisor:
             self.reload_until[k] = t_effect + self.reload_s[k]
         self._engaged_until[rec.track_id] = t_effect + self.config.reengage_delay_s
         self._n_engagements += 1
-        return Engagement(
+        eng = Engagement(
             id=f"eng-{self._n_engagements:06d}",
             recommendation_id=rec.id,
             t_approved=t,
@@ -1220,3 +1386,522 @@ class EngagementAdvisor:
             cost_eur=rec.cost_eur,
             intercept_enu=rec.intercept_enu,
         )
+        self._engagements[eng.id] = eng
+        return eng
+
+    # ------------------------------------------------------ shoot-look-shoot
+    def record_outcome(self, engagement_id: str, t: float, outcome: str) -> None:
+        """Kill assessment of a committed engagement: the look of shoot-look-shoot.
+
+        ``"missed"``: the track may be proposed again ``reengage_delay_s`` (the look delay) after
+        ``t``, and, with ``exclude_failed_effector``, never again with the effector type that
+        missed it (the next option is proposed). ``"killed"``: the track is not proposed again
+        unless it is updated by a detection more than the look delay after ``t`` (the kill
+        assessment was wrong). ``"unknown"``: the track waits the look delay.
+
+        Parameters
+        ----------
+        engagement_id : str
+            An :class:`Engagement` returned by :meth:`commit`.
+        t : float
+            Time of the assessment, UTC epoch s.
+        outcome : {"killed", "missed", "unknown"}
+            As recorded in the decision book.
+
+        Raises
+        ------
+        EngagementError
+            Unknown (or already assessed) engagement, or an unknown outcome.
+        """
+        if outcome not in {"killed", "missed", "unknown"}:
+            raise EngagementError(
+                "unknown outcome", field="outcome", expected="killed, missed or unknown",
+                actual=outcome,
+            )  # fmt: skip
+        eng = self._engagements.pop(engagement_id, None)
+        if eng is None:
+            raise EngagementError(
+                "no committed, unassessed engagement with this id",
+                field="engagement_id",
+                actual=engagement_id,
+            )
+        self.counters["outcomes"] += 1
+        tid = eng.track_id
+        look = t + self.config.reengage_delay_s
+        if outcome == "killed":
+            self._killed[tid] = t
+            self._engaged_until.pop(tid, None)
+            return
+        if outcome == "missed":
+            self._misses[tid] = self._misses.get(tid, 0) + 1
+            self._failed.setdefault(tid, {})[eng.effector_id] = t
+        self._engaged_until[tid] = look
+
+    def reengage_at(self, track_id: int) -> float:
+        """Earliest time the track may be proposed again, UTC epoch s (``-inf``: now).
+
+        ``inf`` while it is assessed killed and not seen since.
+        """
+        if track_id in self._killed:
+            return np.inf
+        return float(self._engaged_until.get(track_id, -np.inf))
+
+    def misses(self, track_id: int) -> int:
+        """Engagements of the track assessed missed so far."""
+        return self._misses.get(track_id, 0)
+
+    def failed_effectors(self, track_id: int) -> frozenset[str]:
+        """Effector types that missed the track (excluded with ``exclude_failed_effector``)."""
+        return frozenset(self._failed.get(track_id, {}))
+
+    def unassessed(self) -> tuple[Engagement, ...]:
+        """Committed engagements whose outcome has not been recorded."""
+        return tuple(self._engagements.values())
+
+    def _forget_gone_tracks(self, tracks: TrackTable) -> None:
+        """Drop the shoot-look-shoot memory of deleted tracks (track ids are never reused)."""
+        live = set(tracks.track_id.tolist())
+        for memo in (self._failed, self._misses, self._killed):
+            for tid in [k for k in memo if k not in live]:
+                del memo[tid]
+
+    def _assessed_killed(self, tracks: TrackTable) -> B:
+        """``(N,)`` tracks assessed killed and not updated since (plus the look delay)."""
+        out = np.zeros(len(tracks), np.bool_)
+        if not self._killed:
+            return out
+        look = self.config.reengage_delay_s
+        for i, tid in enumerate(tracks.track_id.tolist()):
+            t_kill = self._killed.get(tid)
+            if t_kill is None:
+                continue
+            if float(tracks.t_update[i]) > t_kill + look:  # seen again: the kill was wrong
+                del self._killed[tid]
+            else:
+                out[i] = True
+        return out
+
+    def _failed_mask(self, tracks: TrackTable, rows: IntP) -> B:
+        """``(n, U)`` pairs excluded because that effector type already missed the track."""
+        out = np.zeros((rows.shape[0], len(self.units)), np.bool_)
+        if not self.config.exclude_failed_effector or not self._failed:
+            return out
+        for i, r in enumerate(rows.tolist()):
+            failed = self._failed.get(int(tracks.track_id[r]))
+            if failed:
+                out[i] = [e.id in failed for e in self.effectors]
+        return out
+
+    def _failed_why(self, track_id: int) -> dict[int, str]:
+        """Why each excluded unit is not proposed (unit index -> words)."""
+        failed = self._failed.get(track_id)
+        if not failed or not self.config.exclude_failed_effector:
+            return {}
+        return {
+            k: f"{e.name} missed this track at t={failed[e.id]:.0f}: shoot-look-shoot moves to "
+            "the next option"
+            for k, e in enumerate(self.effectors)
+            if e.id in failed
+        }
+
+    # ------------------------------------------------------ joint assignment
+    def threat_values(self, assessment: Assessment, rows: IntP) -> F64:
+        """Value at stake per track, ``(n,)`` value points: threat score × top site value."""
+        top = assessment.top_site[rows]
+        default = self.config.default_site_value
+        per_site = np.array(
+            [self.site_values.get(sid, default) for sid in assessment.site_ids], np.float64
+        )
+        value = np.where(top >= 0, per_site[np.maximum(top, 0)] if per_site.size else 0.0, 0.0)
+        out: F64 = assessment.score[rows] * value
+        return out
+
+    def _solve(self, problem: WtaProblem) -> WtaSolution:
+        """The configured solver; the greedy when it fails."""
+        cfg = self.config
+        self.counters["wta_solves"] += 1
+        try:
+            if cfg.wta_method == "greedy":
+                return greedy_wta(problem)
+            if cfg.wta_method == "milp" and int(problem.feasible.sum()) <= cfg.milp_max_pairs:
+                return solve_wta(problem, "milp", time_limit_s=cfg.wta_time_limit_s)
+            return solve_wta(problem, "vlsn", time_limit_s=cfg.wta_time_limit_s)
+        except (DronewallError, ValueError, RuntimeError) as exc:  # HiGHS or a numerical failure
+            self.counters["wta_fallbacks"] += 1
+            log.warning("WTA solver %s failed (%s); greedy used", cfg.wta_method, exc)
+            return greedy_wta(problem)
+
+    def _assign(self, c: _Tick) -> list[Recommendation]:
+        """Share the units among the tick's tracks by weapon-target assignment.
+
+        Targets are the candidate tracks, weapons the units free now, one round each this tick.
+        Before the solve, per (track, unit): a unit is not allowed when a cheaper unit (cost per
+        expected kill) busy or out of reach now can still intercept before the deadline (wait
+        for it), when it is expensive and the track a low-value class not yet imminent that a
+        cheaper unit can still reach, or when it would intercept after the track reaches the
+        core while a timely unit exists. The solve minimises ``Σ V S + λ Σ c`` (module
+        :mod:`dronewall.respond.wta`); a track given more than ``max_shots_per_track`` shots
+        keeps its best and the problem is solved again without the others. After it, in threat
+        order, a track is deferred when a cheaper unit proposed this tick to an earlier track
+        can still take it in time afterwards.
+        """
+        cfg = self.config
+        t, tracks, assessment, rows, f = c.t, c.tracks, c.assessment, c.rows, c.f
+        n, u = rows.shape[0], len(self.units)
+        tid = tracks.track_id[rows]
+        open_now = c.feasible
+        per_kill = c.per_kill
+        cheaper = per_kill[:, None, :] < per_kill[:, :, None]  # [i, k, kk]: kk cheaper than k
+        reach = np.isfinite(c.w.reach_s)
+        later: B = np.isfinite(c.w.done_s) & ~open_now  # waitable: in time, not open now
+        waits: B = np.any(cheaper & later[:, None, :], axis=2)
+        veto: B = (
+            c.expensive[None, :]
+            & (c.low_value & ~c.imminent)[:, None]
+            & (cheaper & reach[:, None, :]).any(axis=2)
+        )
+        held: B = open_now & ~waits & ~veto
+        timely = held & ~f.late
+        allowed: B = held & (~f.late | ~timely.any(axis=1, keepdims=True))
+        values = self.threat_values(assessment, rows)
+
+        # Duplicates of a more threatening candidate, and tracks held back before the solve.
+        keep = np.ones(n, np.bool_)
+        active: B = np.any(open_now, axis=1) | np.any(np.isfinite(c.w.done_s), axis=1)
+        for i in range(n):  # candidate tracks of a tick: a handful
+            dup = np.flatnonzero(c.same_object[i, :i] & keep[:i] & active[:i])
+            if dup.size:
+                self._defer(
+                    t,
+                    int(tid[i]),
+                    c.ttc_top[i],
+                    f"likely a duplicate track of track {int(tid[dup[0]])}, decided this tick",
+                )
+                keep[i] = False
+            elif open_now[i].any() and not allowed[i].any():
+                self._defer_held(c, i, waits[i], veto[i], cheaper[i], reach[i])
+        targets = np.flatnonzero(keep & allowed.any(axis=1))
+        if targets.size == 0:
+            self.last_assignment = None
+            return []
+        weapons = np.flatnonzero(allowed[targets].any(axis=0))
+        ok = allowed[np.ix_(targets, weapons)].T  # (W, T)
+        plan_pk, plan_cost = self.plan_values(c)
+        pk_wt = np.where(ok, plan_pk[np.ix_(targets, weapons)].T, 0.0)
+        lam = cfg.cost_weight_per_eur
+        cost_w = plan_cost[np.ix_(targets, weapons)].T
+        v_t = values[targets]
+        problem = WtaProblem(values=v_t, pk=pk_wt, cost=cost_w, weight=lam, allowed=ok)
+        sol = self._solve(problem)
+        banned = np.zeros_like(ok)
+        for _ in range(targets.size):  # enforce the shots-per-track cap
+            over = np.flatnonzero(sol.counts.sum(axis=0) > cfg.max_shots_per_track)
+            if over.size == 0:
+                break
+            for j in over:
+                fired = np.flatnonzero(sol.counts[:, j] > 0)
+                gain = v_t[j] * pk_wt[fired, j] - lam * cost_w[fired, j]
+                banned[fired[np.argsort(-gain)[cfg.max_shots_per_track :]], j] = True
+            problem = WtaProblem(
+                values=v_t, pk=pk_wt, cost=cost_w, weight=lam, allowed=ok & ~banned
+            )
+            sol = self._solve(problem)
+        self.last_assignment = sol
+        method = sol.solver
+        a = self._prefer_urgent(problem, sol.assignment, targets, weapons, per_kill)
+        assigned_to = np.full(u, -1, np.intp)  # unit -> candidate row i
+        assigned_to[weapons] = np.where(a >= 0, targets[np.maximum(a, 0)], -1)
+
+        # Tracks the assignment left alone although they had allowed units.
+        for jj, row_i in enumerate(targets.tolist()):
+            if not (a == jj).any():
+                self._defer_unassigned(c, row_i, allowed[row_i], assigned_to, values)
+
+        recs: list[Recommendation] = []
+        used: dict[int, float] = {}
+        deferred_now: set[int] = set()
+        order_pairs = sorted(
+            ((int(i), int(k)) for k, i in enumerate(assigned_to) if i >= 0),
+            key=lambda p: (p[0], -values[p[0]] * f.pk[p[0], p[1]] + lam * self.cost_eur[p[1]]),
+        )
+        for i, k in order_pairs:
+            if i in deferred_now:
+                continue
+            wait_k = [
+                kk
+                for kk, t_kk in used.items()
+                if cheaper[i, k, kk]
+                and c.feasible[i, kk]
+                and t_kk + float(f.t_go[i, kk]) <= c.deadline[i]
+            ]
+            if wait_k:
+                kk = min(wait_k, key=lambda q: used[q] + float(f.t_go[i, q]))
+                due = used[kk] + float(f.t_go[i, kk])
+                self._defer(
+                    t,
+                    int(tid[i]),
+                    c.ttc_top[i],
+                    f"{self.unit_ids[kk]} ({self.effectors[kk].name}, {per_kill[i, kk]:,.0f} "
+                    f"EUR per expected kill) can intercept in {due:.0f} s after its proposal "
+                    f"this tick, before the track is due in the core; "
+                    f"{self.effectors[k].name} not proposed",
+                    declined=self.effectors[k].id,
+                    waiting_for=self.unit_ids[kk],
+                    ready_in=due,
+                )
+                deferred_now.add(i)
+                continue
+            used[k] = float(f.t_go[i, k])
+            why = self._assignment_why(c, i, k, allowed, waits, veto, assigned_to, values)
+            cheaper_too_late = bool(cheaper[i, k].any() and (cheaper[i, k] & reach[i]).any())
+            v = float(values[i])
+            p = float(f.pk[i, k])
+            note = (
+                f"assignment ({method}, {targets.size} track(s), {weapons.size} unit(s), "
+                f"cost weight {lam:g} per EUR): saves {v * p:.1f} of {v:.1f} value points "
+                f"for {lam * self.cost_eur[k]:.2f} points of cost"
+            )
+            if cheaper_too_late and not later[i].any():
+                note += "; cheaper units cannot engage before the track is due in the core"
+            recs.append(
+                self._make(
+                    t,
+                    tracks,
+                    assessment,
+                    int(rows[i]),
+                    i,
+                    k,
+                    np.lexsort(
+                        (f.t_go[i], -f.pk[i], self.layer, per_kill[i], f.late[i], ~c.feasible[i])
+                    ),
+                    f,
+                    per_kill,
+                    c.feasible,
+                    set(),
+                    cheaper_too_late,
+                    why=why,
+                    note=note,
+                    value=v,
+                    method=method,
+                )
+            )
+        recs.sort(key=lambda rec: int(np.flatnonzero(tid == rec.track_id)[0]))
+        return recs
+
+    def plan_values(self, c: _Tick) -> tuple[F64, F64]:
+        """Kill probability and expected cost of each (track, unit) shoot-look-shoot plan.
+
+        Plan ``k``: fire unit ``k`` now; if it misses, look for ``reengage_delay_s`` and fire the
+        follow-up unit ``b`` (the cheapest per expected kill with ``Pk ≥ min_pk`` that can
+        intercept before the track reaches the core: the same unit again if it has a second
+        round, another unit when it is free by then)::
+
+            P = p_k + (1 − p_k) p_b,     C = c_k + (1 − p_k) c_b        (P = p_k, C = c_k: no b)
+
+        A follow-up's time to intercept is taken from now (``t_go`` if it can engage now, else
+        its earliest predicted intercept after waiting). With ``plan_follow_up`` False, or when
+        no follow-up is in time, the plan is the single shot.
+
+        Returns
+        -------
+        pk, cost : (n, U) float64
+            Plan kill probability and expected cost, EUR.
+        """
+        f = c.f
+        pk = np.where(c.feasible, f.pk, 0.0)
+        cost = np.broadcast_to(self.cost_eur[None, :], pk.shape).astype(np.float64)
+        if not self.config.plan_follow_up:
+            return pk, cost
+        look = self.config.reengage_delay_s
+        t_eff = np.where(c.feasible, f.t_go, np.inf)  # (n, k) effect of the first shot
+        start = t_eff + look
+        # follow-up b: free again (same unit: a second round), then its own time to go
+        t_b_now = np.where(c.feasible, f.t_go, c.w.reach_s)  # (n, b)
+        ready = self.ready_in(c.t)  # (b,)
+        free = self.rounds_left - self.reserved()
+        due = np.maximum(start[:, :, None], ready[None, None, :]) + t_b_now[:, None, :]
+        same = np.eye(len(self.units), dtype=np.bool_)[None, :, :]
+        due = np.where(same, start[:, :, None] + t_b_now[:, None, :], due)
+        enough = np.where(same, (free >= 2.0)[None, None, :], np.ones_like(same))
+        can = (
+            (due <= c.ttc_top[:, None, None])
+            & enough
+            & (np.isfinite(t_b_now) & (f.pk >= self.config.min_pk))[:, None, :]
+            & ~self._failed_mask(c.tracks, c.rows)[:, None, :]
+        )  # (n, k, b)
+        per_kill = np.where(can, c.per_kill[:, None, :], np.inf)
+        b = np.argmin(per_kill, axis=2)  # (n, k)
+        has = np.isfinite(np.take_along_axis(per_kill, b[..., None], axis=2)[..., 0])
+        p_b = np.where(has, f.pk[np.arange(pk.shape[0])[:, None], b], 0.0)
+        c_b = np.where(has, self.cost_eur[b], 0.0)
+        plan_pk: F64 = np.where(c.feasible, pk + (1.0 - pk) * p_b, 0.0)
+        plan_cost: F64 = cost + (1.0 - pk) * c_b
+        return plan_pk, plan_cost
+
+    @staticmethod
+    def _prefer_urgent(
+        problem: WtaProblem, assignment: I64, targets: IntP, weapons: IntP, per_kill: F64
+    ) -> I64:
+        """Break the assignment's ties in favour of the more threatening track.
+
+        Two units whose swap leaves the objective unchanged (within 1e-9 relative) are swapped
+        so that the earlier (more threatening) track holds the unit cheaper per expected kill
+        for it: the later one can then wait for that unit (see :meth:`_assign`).
+        """
+        a = assignment.copy()
+        base = problem.objective(problem.counts(a))
+        tol = 1e-9 * max(1.0, abs(base))
+        for _ in range(a.shape[0]):  # each swap moves a cheaper unit to an earlier track
+            swapped = False
+            for x in range(a.shape[0]):
+                for y in range(a.shape[0]):
+                    jx, jy = int(a[x]), int(a[y])
+                    if jx < 0 or jy < 0 or jx <= jy:
+                        continue  # x serves a later track than y
+                    i_y = int(targets[jy])
+                    if not per_kill[i_y, weapons[x]] < per_kill[i_y, weapons[y]]:
+                        continue
+                    if not (problem.feasible[x, jy] and problem.feasible[y, jx]):
+                        continue
+                    b = a.copy()
+                    b[x], b[y] = jy, jx
+                    if problem.objective(problem.counts(b)) <= base + tol:
+                        a = b
+                        swapped = True
+            if not swapped:
+                break
+        return a
+
+    def _net_gain(self, value: float, pk: float, k: int) -> float:
+        return value * pk - self.config.cost_weight_per_eur * float(self.cost_eur[k])
+
+    def _assignment_why(
+        self,
+        c: _Tick,
+        i: int,
+        k: int,
+        allowed: B,
+        waits: B,
+        veto: B,
+        assigned_to: IntP,
+        values: F64,
+    ) -> dict[int, str]:
+        """Why each other unit was not chosen for candidate ``i`` (unit index -> words)."""
+        f = c.f
+        lam = self.config.cost_weight_per_eur
+        tid = int(c.tracks.track_id[c.rows[i]])
+        out = self._failed_why(tid)
+        v = float(values[i])
+        g_k = self._net_gain(v, float(f.pk[i, k]), k)
+        for kk in range(len(self.units)):
+            if kk == k or kk in out or not c.feasible[i, kk]:
+                continue
+            other = int(assigned_to[kk])
+            p_kk = float(f.pk[i, kk])
+            costlier = (
+                f"costlier per expected kill ({c.per_kill[i, kk]:,.0f} EUR vs "
+                f"{c.per_kill[i, k]:,.0f} EUR); "
+                if c.per_kill[i, kk] > c.per_kill[i, k]
+                else ""
+            )
+            if other >= 0 and other != i:
+                out[kk] = (
+                    f"assigned to track {int(c.tracks.track_id[c.rows[other]])} "
+                    f"(value {float(values[other]):.1f} points, Pk {float(f.pk[other, kk]):.2f})"
+                )
+            elif waits[i, kk]:
+                out[kk] = costlier + "held back: a cheaper unit can still intercept in time"
+            elif veto[i, kk]:
+                out[kk] = costlier + (
+                    "expensive against a low-value class not yet imminent; a cheaper unit "
+                    "can still reach it"
+                )
+            elif not allowed[i, kk] and bool(f.late[i, kk]):
+                out[kk] = "intercept after the track would reach the core"
+            elif other == i:
+                out[kk] = "also assigned to this track (salvo)"
+            else:
+                dp = p_kk - float(f.pk[i, k])
+                dc = float(self.cost_eur[kk] - self.cost_eur[k])
+                if dp > 0 and dc > 0:
+                    out[kk] = costlier + (
+                        f"cost: Pk {p_kk:.2f} would save {v * dp:.1f} more value points, but its "
+                        f"{dc:,.0f} EUR extra cost weighs {lam * dc:.1f} points"
+                    )
+                else:
+                    out[kk] = costlier + (
+                        f"lower net value: Pk {p_kk:.2f}, {float(self.cost_eur[kk]):,.0f} EUR, "
+                        f"net {self._net_gain(v, p_kk, kk):.1f} vs {g_k:.1f} points"
+                    )
+        return out
+
+    def _defer_held(self, c: _Tick, i: int, waits: B, veto: B, cheaper: B, reach: B) -> None:
+        """Explain a track whose every open unit was held back before the assignment."""
+        f = c.f
+        tid = int(c.tracks.track_id[c.rows[i]])
+        order = np.lexsort(
+            (f.t_go[i], -f.pk[i], self.layer, c.per_kill[i], f.late[i], ~c.feasible[i])
+        )
+        best = next(int(k) for k in order if c.feasible[i, k])
+        done = c.w.done_s[i]
+        if waits[best]:
+            wait = cheaper[best] & np.isfinite(done) & ~c.feasible[i]
+            kk = int(np.argmin(np.where(wait, done, np.inf)))
+            ttc = c.ttc_top[i]
+            self._defer(
+                c.t,
+                tid,
+                ttc,
+                f"{self.unit_ids[kk]} ({self.effectors[kk].name}, "
+                f"{c.per_kill[i, kk]:,.0f} EUR per expected kill) can intercept in "
+                f"{done[kk]:.0f} s, before the track is due in the core"
+                + (f" ({ttc:.0f} s)" if np.isfinite(ttc) else "")
+                + f"; {self.effectors[best].name} ({c.per_kill[i, best]:,.0f} EUR per "
+                "expected kill) not proposed",
+                declined=self.effectors[best].id,
+                waiting_for=self.unit_ids[kk],
+                ready_in=float(done[kk]),
+            )
+            return
+        alt = int(np.argmin(np.where(cheaper[best] & reach, c.per_kill[i], np.inf)))
+        oc = ObjectClass(int(c.assessment.object_class[c.rows[i]]))
+        self._defer(
+            c.t,
+            tid,
+            c.ttc_top[i],
+            f"{self.effectors[best].name} ({self.cost_eur[best]:,.0f} EUR) against a "
+            f"low-value {oc.label} only when imminent (due in the core within "
+            f"{self.config.imminent_s:.0f} s) or out of every cheaper unit's reach; "
+            f"{self.unit_ids[alt]} can still reach it",
+            declined=self.effectors[best].id,
+            waiting_for=self.unit_ids[alt],
+            ready_in=float(c.w.reach_s[i, alt]),
+        )
+
+    def _defer_unassigned(
+        self, c: _Tick, i: int, allowed: B, assigned_to: IntP, values: F64
+    ) -> None:
+        """Explain a track the assignment left without a unit."""
+        tid = int(c.tracks.track_id[c.rows[i]])
+        units = np.flatnonzero(allowed)
+        v = float(values[i])
+        gains = [self._net_gain(v, float(c.f.pk[i, k]), int(k)) for k in units]
+        best = int(units[int(np.argmax(gains))])
+        if max(gains) <= 0.0:
+            why = (
+                f"no unit's expected saving pays its cost: {self.unit_ids[best]} would save "
+                f"{v * float(c.f.pk[i, best]):.1f} of {v:.1f} value points for "
+                f"{self.config.cost_weight_per_eur * self.cost_eur[best]:.1f} points of cost"
+            )
+        else:
+            taken = [
+                f"{self.unit_ids[k]} to track {int(c.tracks.track_id[c.rows[assigned_to[k]]])}"
+                for k in units
+                if assigned_to[k] >= 0
+            ]
+            why = (
+                "its units serve more valuable tracks this tick: " + ", ".join(taken)
+                if taken
+                else f"at most {self.config.max_shots_per_track} shot(s) per track per tick"
+            )
+        self._defer(c.t, tid, c.ttc_top[i], why, declined=self.effectors[best].id)
