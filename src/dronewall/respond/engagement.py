@@ -921,7 +921,14 @@ class EngagementAdvisor:
         n, u = rows.shape[0], len(self.units)
         f = self.feasibility(t, tracks, assessment, rows)
         w = self.wait_options(t, tracks, assessment, rows)
-        feasible = f.feasible & ~self._failed_mask(tracks, rows)  # shoot-look-shoot
+        failed = self._failed_mask(tracks, rows)  # shoot-look-shoot: not that effector again
+        feasible = f.feasible & ~failed
+        if failed.any():
+            w = WaitOptions(
+                done_s=np.where(failed, np.inf, w.done_s),
+                start_s=np.where(failed, np.inf, w.start_s),
+                reach_s=np.where(failed, np.inf, w.reach_s),
+            )
         pk = f.pk
         with np.errstate(divide="ignore"):
             per_kill = np.where(pk > 0, self.cost_eur[None, :] / np.where(pk > 0, pk, 1.0), np.inf)

@@ -1,0 +1,211 @@
+"""Engagement advice by weapon-target assignment: the cost trap, shoot-look-shoot, solvers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from respond_helpers import FRAME, make_case, one_hot, unit
+
+import dronewall.respond.engagement as engagement_mod
+from dronewall.core.errors import ConfigError, DronewallError
+from dronewall.core.measurements import RfProtocol
+from dronewall.core.taxonomy import ObjectClass
+from dronewall.respond import EngagementAdvisor, EngagementConfig, EngagementError
+from dronewall.world import RulesOfEngagement
+
+# A Shahed-class munition (about 30 kEUR) 3.8 km out at 50 m/s, 46 s from the 1.5 km core.
+SHAHED = [[3800.0, 0.0, 300.0, -50.0, 0.0, 0.0]]
+LM = one_hot(ObjectClass.LOITERING_MUNITION, 0.9)
+QUAD_IN = [[2500.0, 0.0, 150.0, -12.0, 0.0, 0.0]]  # 83 s from the core
+
+
+def advisor(*units: tuple[str, str], site_values=None, **cfg: object) -> EngagementAdvisor:
+    return EngagementAdvisor(
+        [unit(uid, eff) for uid, eff in units],
+        FRAME,
+        RulesOfEngagement(),
+        EngagementConfig(**cfg),  # type: ignore[arg-type]
+        site_values=site_values,
+    )
+
+
+def test_cost_trap_a_cheap_munition_gets_the_gun_not_the_million_euro_missile() -> None:
+    tracks, a = make_case(SHAHED, probs=[LM])
+    units = (("gun-1", "skynex-35mm"), ("nas-1", "nasams-aim120"))
+    adv = advisor(*units)
+    f = adv.feasibility(0.0, tracks, a, np.array([0]))
+    assert f.feasible[0].all()  # both can engage now: the choice is the assignment's
+    (rec,) = adv.recommend(0.0, tracks, a)
+    assert rec.fire_unit_id == "gun-1"
+    assert rec.method == "vlsn"
+    assert rec.threat_value == pytest.approx(0.8 * 100.0)
+    assert "value points" in rec.reason
+    nas = next(x for x in rec.alternatives if x.fire_unit_id == "nas-1")
+    assert nas.pk > rec.pk  # the missile is surer ...
+    assert "cost" in nas.why_not
+    assert "EUR" in nas.why_not
+    sol = adv.last_assignment
+    assert sol is not None
+    assert sol.shots_fired == 1
+    # without the cost weight the assignment walks into the trap: the surest shot is the missile
+    (rec0,) = advisor(*units, cost_weight_per_eur=0.0).recommend(0.0, tracks, a)
+    assert rec0.fire_unit_id == "nas-1"
+    # and with the missile alone, it is fired: nothing cheaper can stop the munition
+    (rec1,) = advisor(("nas-1", "nasams-aim120")).recommend(0.0, tracks, a)
+    assert rec1.fire_unit_id == "nas-1"
+
+
+def test_follow_up_plan_is_what_keeps_the_cheap_layer() -> None:
+    # quadcopter 83 s out: the interceptor drone (Pk 0.7, 2.3 kEUR) backed up by the gun if it
+    # misses, against the gun (Pk 0.75, 60 kEUR): the plans are almost equally sure
+    tracks, a = make_case(QUAD_IN)
+    units = (("int-1", "interceptor-drone"), ("gun-1", "skynex-35mm"))
+    adv = advisor(*units)
+    (rec,) = adv.recommend(0.0, tracks, a)
+    assert rec.fire_unit_id == "int-1"
+    rows = np.array([0])
+    plan_pk, plan_cost = adv.plan_values(
+        engagement_mod._Tick(
+            t=0.0,
+            tracks=tracks,
+            assessment=a,
+            rows=rows,
+            f=(f := adv.feasibility(0.0, tracks, a, rows)),
+            w=adv.wait_options(0.0, tracks, a, rows),
+            feasible=f.feasible,
+            per_kill=adv.cost_eur[None, :] / f.pk,
+            ttc_top=engagement_mod.time_to_core_top(a, rows),
+            deadline=engagement_mod.time_to_core_top(a, rows) - 30.0,
+            imminent=rows < 0,
+            low_value=rows >= 0,
+            expensive=adv.cost_eur >= 1e5,
+            same_object=(rows >= 0)[:, None],
+        )
+    )
+    p_int, p_gun = f.pk[0]
+    assert plan_pk[0, 0] == pytest.approx(p_int + (1 - p_int) * p_gun)  # gun backs up
+    assert plan_cost[0, 0] == pytest.approx(2300.0 + (1 - p_int) * 60000.0)
+    assert plan_pk[0, 0] > p_int
+    # single-shot values (no follow-up): the gun's 5 % more Pk outweighs its cost
+    (rec1,) = advisor(*units, plan_follow_up=False).recommend(0.0, tracks, a)
+    assert rec1.fire_unit_id == "gun-1"
+
+
+def test_low_value_site_does_not_pay_for_a_missile_and_says_so() -> None:
+    tracks, a = make_case(SHAHED, probs=[LM])
+    adv = advisor(("nas-1", "nasams-aim120"), site_values={"kb": 10.0})
+    assert adv.recommend(0.0, tracks, a) == []
+    (d,) = adv.deferrals()
+    assert "pays its cost" in d.reason
+    assert d.declined_effector_id == "nasams-aim120"
+    with pytest.raises(ConfigError):
+        advisor(("nas-1", "nasams-aim120"), site_values={"kb": 150.0})
+
+
+def test_shoot_look_shoot_after_a_miss_moves_to_the_next_option() -> None:
+    units = (("jam-1", "rf-jammer"), ("int-1", "interceptor-drone"))
+    adv = advisor(*units)
+    tracks, a = make_case(QUAD_IN, rf=[RfProtocol.DJI_OCUSYNC])
+    (rec,) = adv.recommend(0.0, tracks, a)
+    assert rec.fire_unit_id == "jam-1"
+    eng = adv.commit(rec, 2.0)
+    assert adv.unassessed() == (eng,)
+    adv.record_outcome(eng.id, eng.t_effect, "missed")
+    look = eng.t_effect + adv.config.reengage_delay_s
+    assert adv.reengage_at(0) == pytest.approx(look)
+    assert adv.misses(0) == 1
+    assert adv.failed_effectors(0) == {"rf-jammer"}
+    assert adv.recommend(look - 1.0, tracks, a) == []  # still looking
+    (again,) = adv.recommend(look + 0.5, tracks, a)
+    assert again.fire_unit_id == "int-1"  # not the jammer that failed
+    assert again.previous_misses == 1
+    assert "re-engagement after 1 missed" in again.reason
+    jam = next(x for x in again.alternatives if x.fire_unit_id == "jam-1")
+    assert "missed this track" in jam.why_not
+    with pytest.raises(EngagementError):
+        adv.record_outcome(eng.id, look, "missed")  # already assessed
+    with pytest.raises(EngagementError):
+        adv.record_outcome("eng-999999", look, "killed")
+
+
+def test_the_same_effector_may_fire_again_when_configured() -> None:
+    adv = advisor(("jam-1", "rf-jammer"), exclude_failed_effector=False)
+    tracks, a = make_case(QUAD_IN, rf=[RfProtocol.DJI_OCUSYNC])
+    (rec,) = adv.recommend(0.0, tracks, a)
+    eng = adv.commit(rec, 0.0)
+    adv.record_outcome(eng.id, eng.t_effect, "missed")
+    (again,) = adv.recommend(eng.t_effect + 6.0, tracks, a)
+    assert again.fire_unit_id == "jam-1"
+
+
+def test_killed_track_is_left_alone_unless_it_shows_up_again() -> None:
+    adv = advisor(("int-1", "interceptor-drone"))
+    tracks, a = make_case(QUAD_IN)
+    (rec,) = adv.recommend(0.0, tracks, a)
+    eng = adv.commit(rec, 0.0)
+    adv.record_outcome(eng.id, eng.t_effect, "killed")
+    assert adv.reengage_at(0) == float("inf")
+    t1 = eng.t_effect + 20.0
+    coasting, a1 = make_case(QUAD_IN, t=t1)  # t_update stays at the snapshot of make_case
+    coasting = coasting.__class__(
+        **{**{k: getattr(coasting, k) for k in coasting.__dataclass_fields__}, "t_update": [0.0]}
+    )
+    assert adv.recommend(t1, coasting, a1) == []
+    seen, a2 = make_case(QUAD_IN, t=t1)  # updated by a detection after the kill: alive
+    assert len(adv.recommend(t1, seen, a2)) == 1
+
+
+def test_milp_and_greedy_methods_and_the_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    tracks, a = make_case(
+        [QUAD_IN[0], [0.0, 2500.0, 150.0, 0.0, -12.0, 0.0], SHAHED[0]],
+        probs=[one_hot(ObjectClass.QUADCOPTER)] * 2 + [LM],
+        score=[0.6, 0.7, 0.9],
+    )
+    units = (("int-1", "interceptor-drone"), ("gun-1", "skynex-35mm"), ("pio-1", "piorun"))
+    picks = {}
+    for method in ("vlsn", "milp", "greedy"):
+        adv = advisor(*units, wta_method=method)
+        recs = adv.recommend(0.0, tracks, a)
+        picks[method] = sorted((r.track_id, r.fire_unit_id) for r in recs)
+        sol = adv.last_assignment
+        assert sol is not None
+        assert sol.solver == method
+        assert len({r.fire_unit_id for r in recs}) == len(recs)  # a unit at most once
+        assert len({r.track_id for r in recs}) == len(recs)  # one shot per track per tick
+    assert picks["milp"] == picks["vlsn"]  # VLSN finds the optimum of so small a problem
+    assert advisor(*units, wta_method="milp").recommend(0.0, tracks, a)  # sanity
+    assert adv.last_assignment is not None
+
+    def broken(*_args: object, **_kw: object) -> None:
+        raise DronewallError("solver exploded")
+
+    monkeypatch.setattr(engagement_mod, "solve_wta", broken)
+    adv = advisor(*units)
+    recs = adv.recommend(0.0, tracks, a)
+    assert recs
+    assert adv.counters["wta_fallbacks"] >= 1
+    assert adv.last_assignment is not None
+    assert adv.last_assignment.solver == "greedy"
+
+
+def test_salvo_only_when_allowed() -> None:
+    tracks, a = make_case(SHAHED, probs=[LM], score=[1.0])
+    units = (("gun-1", "skynex-35mm"), ("pio-1", "piorun"))
+    (one,) = advisor(*units, cost_weight_per_eur=0.0).recommend(0.0, tracks, a)
+    two = advisor(*units, cost_weight_per_eur=0.0, max_shots_per_track=2).recommend(0.0, tracks, a)
+    assert {r.fire_unit_id for r in two} == {"gun-1", "pio-1"}
+    assert one.fire_unit_id in {"gun-1", "pio-1"}
+
+
+def test_config_checks() -> None:
+    for bad in (
+        {"wta_method": "simplex"},
+        {"cost_weight_per_eur": -1.0},
+        {"cost_weight_per_eur": float("nan")},
+        {"default_site_value": 101.0},
+        {"wta_time_limit_s": 0.0},
+        {"milp_max_pairs": 0},
+        {"max_shots_per_track": 0},
+    ):
+        with pytest.raises(ConfigError):
+            EngagementConfig(**bad)  # type: ignore[arg-type]
