@@ -42,15 +42,16 @@ def test_formation_is_rigid_and_follows_its_path(shape: str) -> None:
     )  # fmt: skip
     fl = fly(spec, TAU, FRAME, RNG)
     alive = fl.alive[:, 0]
-    assert alive.any() and not alive[-1]  # vanishes at the end of the path
+    assert alive.any()
+    assert not alive[-1]
     assert np.all(fl.alive == fl.alive[:, :1])
     d = pairwise(fl.pos[alive])
     # a rigid formation: every member distance is the shape's, at every tick (corners included)
-    np.testing.assert_allclose(
-        d, pairwise(formation_offsets(shape, 9, 40.0))[None] + 0 * d, atol=1e-6
-    )  # type: ignore[arg-type]
+    want = pairwise(formation_offsets(shape, 9, 40.0))  # type: ignore[arg-type]
+    np.testing.assert_allclose(d, np.broadcast_to(want, d.shape), atol=1e-6)
     nearest = np.sort(d[0], axis=1)[:, 1]
-    assert nearest.max() <= 40.0 * 1.5 and nearest.min() >= 40.0 * 0.9
+    assert nearest.max() <= 40.0 * 1.5
+    assert nearest.min() >= 40.0 * 0.9
     # the lead point is on the path: vee member 0 sits on it, at the path's altitude
     if shape == "vee":
         ends = FRAME.lla_to_enu(np.array([[w[0], w[1], 0.0] for w in wps]))[:, :2]
@@ -161,8 +162,10 @@ def test_bird_population_is_denser_over_water() -> None:
     assert 0.4 < near < 0.62
     speed = np.linalg.norm(fl.vel[..., :2], axis=-1)
     bird = WORLD.objects["bird"]
-    assert speed.min() >= bird.speed_min_m_s - 1e-9 and speed.max() <= bird.speed_max_m_s + 1e-9
-    assert fl.pos[..., 2].min() >= 2.0 and fl.pos[..., 2].max() <= 200.0 + 10.0  # + jitter
+    assert speed.min() >= bird.speed_min_m_s - 1e-9
+    assert speed.max() <= bird.speed_max_m_s + 1e-9
+    assert fl.pos[..., 2].min() >= 2.0
+    assert fl.pos[..., 2].max() <= 200.0 + 10.0
     assert len(set(fl.ids)) == 400
 
 
@@ -172,7 +175,8 @@ def test_scenario_truth_flags_remote_id_and_jamming_immunity() -> None:
     sim = Simulation(load_scenario("hobby-drone-park"), seed=0)
     tr = sim.truth
     hobby = np.array([i.startswith("hobby-") for i in tr.ids])
-    assert tr.remote_id[hobby].all() and not tr.remote_id[~hobby].any()
+    assert tr.remote_id[hobby].all()
+    assert not tr.remote_id[~hobby].any()
     wave = Simulation(load_scenario("shahed-wave-with-jamming"), seed=0).truth
     munition = np.array([i.startswith(("shahed-", "decoy-")) for i in wave.ids])
     assert wave.jam_immune[munition].all()
