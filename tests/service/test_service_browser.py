@@ -137,7 +137,12 @@ def open_page(browser: Any, service: str, role: str) -> Any:
     page.on("pageerror", lambda e: errors.append(str(e)))
     page._dw_errors = errors  # checked by close_page
     page.goto(f"{service}/?token={TOKENS[role]}")
-    page.wait_for_selector(f'{tid("conn-status")}[data-state="connected"]', timeout=TIMEOUT_MS)
+    try:
+        page.wait_for_selector(f'{tid("conn-status")}[data-state="connected"]', timeout=TIMEOUT_MS)
+    except sync_api.TimeoutError:
+        status = page.text_content(tid("conn-status"))
+        banner = page.text_content(tid("banner"))
+        raise AssertionError(f"page not connected: status {status!r}, banner {banner!r}") from None
     page.wait_for_selector(f'{tid("me")}[data-role="{role}"]', timeout=TIMEOUT_MS)
     return page
 
@@ -222,11 +227,17 @@ def test_tracks_appear_and_move(browser: Any, service: str, api: Callable[[str],
         return any(k in first and now[k] != first[k] for k in now)
 
     wait_until(moved, 20, "a track to move")
-    # Each track carries an APP-6 D air symbol (20-digit SIDC, symbol set 01).
-    sidcs = page.eval_on_selector_all(tid("track"), "els => els.map(e => e.dataset.sidc)")
-    assert all(len(s) == 20 and s[4:6] == "01" for s in sidcs)
-    assert page.locator(f"{tid('track')} svg").count() == len(sidcs)
-    assert int(page.text_content(tid("track-count")) or "0") == len(sidcs)
+    # Each track carries an APP-6 D air symbol (20-digit SIDC, symbol set 01), read in one go.
+    shown = page.evaluate(
+        """() => ({
+            symbols: [...document.querySelectorAll('[data-testid="track"]')].map(
+                e => [e.dataset.sidc, e.querySelector('svg') !== null]),
+            count: Number(document.querySelector('[data-testid="track-count"]').textContent),
+        })"""
+    )
+    assert shown["symbols"]
+    assert all(len(s) == 20 and s[4:6] == "01" and svg for s, svg in shown["symbols"])
+    assert shown["count"] == len(shown["symbols"])
     close_page(page)
 
 

@@ -113,8 +113,7 @@ function render() {
   const live = state.replayT === null;
   const list = live ? [...state.tracks.values()] : state.replayTracks;
   view.setShowTrails(live);
-  view.renderTracks(list, state.selected);
-  $("track-count").textContent = String(list.length);
+  $("track-count").textContent = String(view.renderTracks(list, state.selected));
   const t = live ? state.t ?? state.status.t : state.replayT;
   $("clock").textContent = `${fmtTime(t)} ${fmtElapsed(t)}`;
   $("clock").dataset.t = String(t);

@@ -205,6 +205,7 @@ export function createMap(el, { onSelectTrack }) {
       trails.removeLayer(m.trail);
       markers.delete(id);
     }
+    return seen.size;
   }
 
   function setShowTrails(on) {

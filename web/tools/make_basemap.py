@@ -1,11 +1,12 @@
 """Cut the shared Natural Earth outlines down to the web map's base layer.
 
-Reads ``benelux_neighbours_10m.geojson`` (Belgium, the Netherlands, Luxembourg, France, Germany, the
-United Kingdom; WGS84 lon/lat degrees) and writes ``web/data/basemap-benelux.geojson``: each country
-clipped to the box lon 1.0..9.0 deg, lat 48.5..54.5 deg (which drops the Caribbean Netherlands and most of
-the neighbours), made valid (``shapely.make_valid``: the quantised 10 m Belgium and Luxembourg rings
-self-intersect) and rounded to 4 decimals (about 10 m, below the 10 m scale's own precision). Each
-feature keeps ``id`` (ISO 3166-1 numeric) and ``name`` and gains ``benelux`` (true for 056, 528, 442).
+Reads ``benelux_neighbours_10m.geojson`` (Belgium, the Netherlands, Luxembourg, France, Germany,
+the United Kingdom; WGS84 lon/lat degrees) and writes ``web/data/basemap-benelux.geojson``: each
+country clipped to the box lon 1.0..9.0 deg, lat 48.5..54.5 deg (which drops the Caribbean
+Netherlands and most of the neighbours), made valid (``shapely.make_valid``: the quantised 10 m
+Belgium and Luxembourg rings self-intersect) and rounded to 4 decimals (about 10 m, below the 10 m
+scale's own precision). Each feature keeps ``id`` (ISO 3166-1 numeric) and ``name`` and gains
+``benelux`` (true for 056, 528, 442).
 
 Run: ``.venv/bin/python web/tools/make_basemap.py [SOURCE_DIR]`` (default
 ``/work/shared/data/basemap-benelux-natural-earth``, or ``src/dronewall/world/data`` which holds an
@@ -44,7 +45,9 @@ def main() -> None:
         geom = shapely.make_valid(shape(feat["geometry"])).intersection(BOX)
         if geom.is_empty:
             continue
-        polys = [g for g in getattr(geom, "geoms", [geom]) if g.geom_type in ("Polygon", "MultiPolygon")]
+        polys = [
+            g for g in getattr(geom, "geoms", [geom]) if g.geom_type in ("Polygon", "MultiPolygon")
+        ]
         geom = shapely.union_all(polys)
         gj = mapping(geom)
         props = feat.get("properties") or {}
@@ -53,7 +56,11 @@ def main() -> None:
             {
                 "type": "Feature",
                 "id": fid,
-                "properties": {"id": fid, "name": props.get("name", fid), "benelux": fid in BENELUX},
+                "properties": {
+                    "id": fid,
+                    "name": props.get("name", fid),
+                    "benelux": fid in BENELUX,
+                },
                 "geometry": {"type": gj["type"], "coordinates": _round(gj["coordinates"])},
             }
         )
