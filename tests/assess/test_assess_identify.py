@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from assess_helpers import FRAME, SITE, make_tracks
 
 from dronewall.assess.geometry import site_geometry
@@ -67,3 +68,108 @@ def test_tentative_tracks_are_pending_and_hysteresis_holds() -> None:
     assert step(rid, 1.0, x, [0.9])[0] == Identity.SUSPECT
     assert step(rid, 2.0, x, [0.5])[0] == Identity.SUSPECT  # above release 0.4: held
     assert step(rid, 3.0, x, [0.3])[0] == Identity.UNKNOWN  # re-classified: released
+
+
+# --- cooperative correlation and claim consistency -------------------------------------------
+
+from dronewall.assess.identify import (  # noqa: E402
+    ICAO_LIMIT,
+    bearing_claim_residual,
+    position_claim_nis,
+)
+
+RID = ICAO_LIMIT + 123_456_789  # a Remote ID number
+
+
+def test_remote_id_drone_near_a_site_is_neutral() -> None:
+    rid = RuleIdentifier(IdentityConfig(loiter_s=60.0))
+    for k in range(0, 300, 10):  # in the core, UAS-like, for minutes: still neutral
+        ids = step(rid, float(k), [[1000, 0, 80, 5, 0, 0]], [0.95], ident=[RID])
+        assert ids[0] == Identity.NEUTRAL
+
+
+def test_radar_track_correlated_with_a_remote_id_track_takes_its_identity() -> None:
+    rid = RuleIdentifier(IdentityConfig(correlate_updates=3))
+    x = [[3000, 0, 80, 5, 0, 0], [3020, 10, 85, 5.5, 0, 0], [3000, 900, 80, 5, 0, 0]]
+    for k in range(3):
+        ids = step(rid, float(k), x, [0.95] * 3, ident=[RID, -1, -1], track_id=[1, 2, 3])
+        # the twin of the Remote ID track is neutral at once; the drone 900 m away is not
+        assert list(ids) == [Identity.NEUTRAL, Identity.NEUTRAL, Identity.SUSPECT]
+    # correlated for 3 updates: protected for life, even after the Remote ID track is gone
+    ids = step(rid, 5.0, x[1:], [0.95] * 2, ident=[-1, -1], track_id=[2, 3])
+    assert list(ids) == [Identity.NEUTRAL, Identity.SUSPECT]
+
+
+def test_brief_correlation_gives_no_lifelong_protection() -> None:
+    rid = RuleIdentifier(IdentityConfig(correlate_updates=3))
+    x = [[3000, 0, 80, 5, 0, 0], [3020, 10, 85, 5.5, 0, 0]]
+    assert step(rid, 0.0, x, [0.95] * 2, ident=[RID, -1], track_id=[1, 2])[1] == Identity.NEUTRAL
+    assert step(rid, 1.0, x[1:], [0.95], ident=[-1], track_id=[2])[0] == Identity.SUSPECT
+
+
+def test_velocity_gate_keeps_a_crossing_drone_apart() -> None:
+    rid = RuleIdentifier(IdentityConfig())
+    x = [[3000, 0, 80, 5, 0, 0], [3010, 0, 80, -12, 5, 0]]  # same place, other course
+    ids = step(rid, 0.0, x, [0.95] * 2, ident=[RID, -1], track_id=[1, 2])
+    assert list(ids) == [Identity.NEUTRAL, Identity.SUSPECT]
+
+
+def test_icao_claim_with_a_drone_rcs_is_flagged_as_spoofed() -> None:
+    rid = RuleIdentifier(IdentityConfig(spoof_updates=3))
+    x = [[1000, 0, 120, 10, 0, 0], [1000, 500, 1500, 60, 0, 0]]
+    for k in range(3):
+        ids = step(rid, float(k), x, [0.9, 0.05], ident=[0x4CA123, 0x4CA124], rcs=[-20.0, 15.0])
+    # the "airliner" with a small drone's echo in the core is not trusted; the real one is
+    assert list(ids) == [Identity.HOSTILE, Identity.NEUTRAL]
+    assert list(rid.spoofed_ids()) == [0]
+    # flagged for life, even when the measurement is no longer contradicting
+    ids = step(rid, 10.0, x, [0.9, 0.05], ident=[0x4CA123, 0x4CA124], rcs=[np.nan, 15.0])
+    assert ids[0] == Identity.HOSTILE
+
+
+def test_remote_id_on_a_fast_munition_is_not_trusted() -> None:
+    rid = RuleIdentifier(IdentityConfig(spoof_updates=2))
+    x = [[8000, 0, 300, -50, 0, 0]]  # 50 m/s straight at the site: a Shahed-class speed
+    assert step(rid, 0.0, x, [0.95], ident=[RID])[0] == Identity.NEUTRAL  # one contradiction
+    assert step(rid, 1.0, x, [0.95], ident=[RID])[0] == Identity.SUSPECT
+    assert rid.contradicted.tolist() == [True]
+
+
+def test_caller_contradiction_revokes_protection() -> None:
+    rid = RuleIdentifier(IdentityConfig(spoof_updates=2))
+    x = [[1000, 0, 80, 5, 0, 0]]
+    assert step(rid, 0.0, x, [0.95], ident=[RID])[0] == Identity.NEUTRAL
+    tr = make_tracks(1.0, x, ident=[RID])
+    g = site_geometry(tr.x[:, :3], tr.x[:, 3:6], SITE_ENU, ALERT, CORE)
+    for t in (1.0, 2.0):
+        ids = rid.update(t, tr, np.array([0.95]), g, contradicted=np.array([True]))
+    assert ids[0] == Identity.HOSTILE
+
+
+def test_position_claim_nis_flags_a_displaced_claim() -> None:
+    rng = np.random.default_rng(0)
+    m = 20_000
+    true = rng.uniform(-3000, 3000, (m, 3))
+    p_claim = np.tile(np.diag([16.0, 16.0, 36.0]), (m, 1, 1))
+    r_meas = np.tile(np.diag([400.0, 400.0, 900.0]), (m, 1, 1))
+    claim = true + rng.standard_normal((m, 3)) * np.sqrt([16.0, 16.0, 36.0])
+    meas = true + rng.standard_normal((m, 3)) * np.sqrt([400.0, 400.0, 900.0])
+    nis = position_claim_nis(claim, p_claim, meas, r_meas)
+    assert np.mean(nis > 16.27) < 0.002  # honest claims pass the 99.9 % gate
+    assert nis.mean() == pytest.approx(3.0, rel=0.03)  # chi-square with 3 dof
+    spoofed = position_claim_nis(claim + np.array([300.0, 0.0, 0.0]), p_claim, meas, r_meas)
+    assert np.mean(spoofed > 16.27) > 0.99
+
+
+def test_bearing_claim_residual_is_standard_normal_when_honest() -> None:
+    rng = np.random.default_rng(1)
+    m = 20_000
+    sensor = np.zeros((m, 3))
+    true = np.column_stack([rng.uniform(500, 3000, m), rng.uniform(-3000, 3000, m), np.full(m, 80)])
+    az = np.arctan2(true[:, 0], true[:, 1]) + rng.standard_normal(m) * np.radians(3.0)
+    claim = true + np.column_stack([rng.standard_normal((m, 2)) * 4.0, np.zeros(m)])
+    r = bearing_claim_residual(claim, np.full(m, 4.0), sensor, az, np.full(m, np.radians(3.0)))
+    assert r.std() == pytest.approx(1.0, rel=0.03)
+    moved = claim + np.array([0.0, 2000.0, 0.0])  # a claim 2 km off: the bearing refutes it
+    r2 = bearing_claim_residual(moved, np.full(m, 4.0), sensor, az, np.full(m, np.radians(3.0)))
+    assert np.mean(np.abs(r2) > 3.29) > 0.9
