@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from assess_helpers import make_tracks
 
 from dronewall.assess.geometry import site_geometry
@@ -84,3 +85,59 @@ def test_ranked_list_is_sorted_and_skips_tentative_and_protected() -> None:
     assert [e.rank for e in entries] == [1, 2]
     assert entries[0].site_id == "a"
     assert entries[0].explanation.startswith("quadcopter-like (p=0.90)")
+
+
+def test_explanation_names_every_factor_when_given() -> None:
+    text = explain(
+        ObjectClass.QUADCOPTER, 0.82, "Kleine-Brogel", 2300.0, 300.0, 95.0, False, -10.0,
+        time_to_core_s=120.0, heading_off_deg=4.0, loiter_s=0.0, height_m=150.0, site_value=100.0,
+    )  # fmt: skip
+    assert text == (
+        "quadcopter-like (p=0.82), 2.3 km from Kleine-Brogel, CPA 300 m in 95 s; due in the "
+        "core in 120 s; heading 4° off the site; 150 m up (low); site value 100"
+    )
+    away = explain(
+        ObjectClass.FPV, 0.5, "Doel", 800.0, 800.0, 0.0, False, 12.0,
+        time_to_core_s=float("inf"), loiter_s=95.0, height_m=60.0,
+    )  # fmt: skip
+    assert "not heading into the core" in away
+    assert "loitering for 95 s" in away
+    assert "(very low)" in away
+
+
+def test_explainer_ranks_every_track_site_pair_and_tells_loitering() -> None:
+    from dronewall.assess.threat import ThreatExplainer
+
+    ex = ThreatExplainer(
+        site_ids=("a", "b"), site_names=("A", "B"), site_enu=SITES, alert_radius_m=ALERT,
+        site_value=VALUE,
+    )  # fmt: skip
+    # 0 hovers 2 km from A; 1 flies straight at A from 4 km; 2 crosses B's alert ring fast
+    x = [[2000, 0, 100, 0.3, 0, 0], [4000, 0, 100, -15, 0, 0], [30000, 4000, 900, 40, 0, 0]]
+    idn = np.full(3, int(Identity.SUSPECT), np.int8)
+    probs = np.zeros((3, len(ObjectClass)))
+    probs[:, ObjectClass.QUADCOPTER] = 0.9
+    probs[:, ObjectClass.BIRD] = 0.1
+    entries = ()
+    for k in range(0, 91, 10):
+        tr = make_tracks(float(k), x)
+        s, g = scores(x, [0.9] * 3)
+        entries = ex.update(
+            float(k), tr.x[:, :3], tr.x[:, 3:6], track_id=tr.track_id, eligible=np.ones(3, bool),
+            score=s, class_probs=probs, identity=idn, geometry=g, min_score=0.01,
+        )  # fmt: skip
+    assert [e.score for e in entries] == sorted((e.score for e in entries), reverse=True)
+    assert [e.rank for e in entries] == list(range(1, len(entries) + 1))
+    pairs = {(e.track_id, e.site_id): e for e in entries}
+    assert len(pairs) == len(entries)  # one entry per (track, site) pair above the floor
+    assert {(0, "a"), (1, "a"), (2, "b")} <= set(pairs)
+    hover, inbound, fast = pairs[(0, "a")], pairs[(1, "a")], pairs[(2, "b")]
+    assert hover.loiter_s == 90.0
+    assert "loitering for 90 s" in hover.explanation
+    assert inbound.loiter_s == 0.0  # flying in, not loitering
+    assert inbound.heading_off_deg == pytest.approx(0.0, abs=1e-6)
+    assert "heading 0° off the site" in inbound.explanation
+    assert fast.loiter_s == 0.0
+    assert fast.altitude_band == "medium"
+    assert "site value 50" in fast.explanation
+    assert "due in the core in" in inbound.explanation

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from dronewall.assess.geometry import SiteGeometry
+from dronewall.assess.geometry import SiteGeometry, approx_height_m
+from dronewall.assess.keyed import match_ids
 from dronewall.core.errors import ConfigError
 from dronewall.core.taxonomy import PROTECTED_IDENTITIES, Identity, ObjectClass
 
@@ -155,6 +156,28 @@ class ThreatEntry:
     tcpa_s: float
     time_to_core_s: float
     explanation: str
+    heading_off_deg: float = float("nan")
+    loiter_s: float = 0.0
+    height_m: float = float("nan")
+    altitude_band: str = ""
+    site_value: float = float("nan")
+
+
+#: Altitude bands (upper bounds, m above the site): the EU "open" category ceiling of 120 m
+#: (S: Regulation (EU) 2019/947, UAS.OPEN.010), then A.
+ALTITUDE_BANDS: tuple[tuple[float, str], ...] = (
+    (120.0, "very low"),
+    (600.0, "low"),
+    (3000.0, "medium"),
+    (float("inf"), "high"),
+)
+
+
+def altitude_band(height_m: float) -> str:
+    """The band name of a height above the site, m (``""`` when unknown)."""
+    if not np.isfinite(height_m):
+        return ""
+    return next(name for top, name in ALTITUDE_BANDS if height_m < top)
 
 
 def format_distance(d_m: float) -> str:
@@ -171,19 +194,47 @@ def explain(
     tcpa_s: float,
     inside_core: bool,
     range_rate_m_s: float,
+    *,
+    time_to_core_s: float | None = None,
+    heading_off_deg: float | None = None,
+    loiter_s: float = 0.0,
+    height_m: float | None = None,
+    site_value: float | None = None,
 ) -> str:
     """A plain-words reason for one (track, site).
 
-    For example ``"quadcopter-like (p=0.82), 2.3 km from Doel, CPA 300 m in 95 s"``.
+    For example ``"quadcopter-like (p=0.82), 2.3 km from Doel, CPA 300 m in 95 s"``. The
+    keyword arguments, when given, add the time to the core (or that the course never enters
+    it), the heading relative to the site (0° straight at it), loitering, the altitude band and
+    the site's value: ``"...; due in the core in 120 s; heading 4° off the site; loitering
+    95 s; 150 m up (low); site value 100"``.
     """
     head = f"{object_class.label}-like (p={class_p:.2f})"
     if inside_core:
-        return f"{head}, inside the core of {site_name} ({format_distance(range_m)} from centre)"
-    where = f"{format_distance(range_m)} from {site_name}"
-    if tcpa_s > 0.0:
-        return f"{head}, {where}, CPA {format_distance(cpa_m)} in {tcpa_s:.0f} s"
-    motion = "receding" if range_rate_m_s > 0.5 else "holding"
-    return f"{head}, {where}, {motion}"
+        text = f"{head}, inside the core of {site_name} ({format_distance(range_m)} from centre)"
+    else:
+        where = f"{format_distance(range_m)} from {site_name}"
+        if tcpa_s > 0.0:
+            text = f"{head}, {where}, CPA {format_distance(cpa_m)} in {tcpa_s:.0f} s"
+        else:
+            motion = "receding" if range_rate_m_s > 0.5 else "holding"
+            text = f"{head}, {where}, {motion}"
+    extra = []
+    if time_to_core_s is not None and not inside_core:
+        extra.append(
+            f"due in the core in {time_to_core_s:.0f} s"
+            if np.isfinite(time_to_core_s)
+            else "not heading into the core"
+        )
+    if heading_off_deg is not None and np.isfinite(heading_off_deg) and not inside_core:
+        extra.append(f"heading {heading_off_deg:.0f}° off the site")
+    if loiter_s > 0.0:
+        extra.append(f"loitering for {loiter_s:.0f} s")
+    if height_m is not None and np.isfinite(height_m):
+        extra.append(f"{height_m:.0f} m up ({altitude_band(height_m)})")
+    if site_value is not None and np.isfinite(site_value):
+        extra.append(f"site value {site_value:.0f}")
+    return "; ".join([text, *extra])
 
 
 def rank_threats(
@@ -198,6 +249,11 @@ def rank_threats(
     site_names: tuple[str, ...],
     min_score: float,
     max_listed: int = 100,
+    per_site: bool = False,
+    heading_off_deg: F64 | None = None,
+    loiter_s: F64 | None = None,
+    height_m: F64 | None = None,
+    site_value: F64 | None = None,
 ) -> tuple[ThreatEntry, ...]:
     """The ranked threat list: one entry per eligible track at its most-threatened site.
 
@@ -221,32 +277,51 @@ def rank_threats(
         Least best-site score to be listed.
     max_listed : int
         Longest list returned.
+    per_site : bool
+        One entry per (track, site) pair scoring at least ``min_score`` instead of one per
+        track at its top site.
+    heading_off_deg, loiter_s : (N, S) float64 or None
+        Angle between the track's course and the bearing to the site (deg), time loitering
+        near the site (s): added to the entries and their explanations when given.
+    height_m : (N,) float64 or None
+        Height above the sites (m), likewise.
+    site_value : (S,) float64 or None
+        Site values (0-100), likewise.
 
     Returns
     -------
     tuple[ThreatEntry, ...]
-        Highest score first (ties: lower track id first); ranks start at 1.
+        Highest score first (ties: lower track id, then site order); ranks start at 1.
     """
     n, s = score.shape
     if n == 0 or s == 0:
         return ()
-    best = np.argmax(score, axis=1)
-    rows = np.arange(n)
-    top = score[rows, best]
-    keep = np.flatnonzero(eligible & (top >= min_score) & (top > 0.0))
-    order = keep[np.lexsort((track_id[keep], -top[keep]))][:max_listed]
+    if per_site:
+        ii, jj = np.nonzero(eligible[:, None] & (score >= min_score) & (score > 0.0))
+    else:
+        best = np.argmax(score, axis=1)
+        top = score[np.arange(n), best]
+        ii = np.flatnonzero(eligible & (top >= min_score) & (top > 0.0))
+        jj = best[ii]
+    sc = score[ii, jj]
+    order = np.lexsort((jj, track_id[ii], -sc))[:max_listed]
     cls = np.argmax(class_probs, axis=1)
     entries = []
-    for rank, i in enumerate(order, start=1):  # the short list shown to people
-        j = int(best[i])
+    for rank, q in enumerate(order, start=1):  # the short list shown to people
+        i, j = int(ii[q]), int(jj[q])
         oc = ObjectClass(int(cls[i]))
+        hd = float(heading_off_deg[i, j]) if heading_off_deg is not None else float("nan")
+        lo = float(loiter_s[i, j]) if loiter_s is not None else 0.0
+        h = float(height_m[i]) if height_m is not None else float("nan")
+        v = float(site_value[j]) if site_value is not None else float("nan")
+        rich = heading_off_deg is not None or height_m is not None or site_value is not None
         entries.append(
             ThreatEntry(
                 rank=rank,
                 track_id=int(track_id[i]),
                 site_id=site_ids[j],
                 site_name=site_names[j],
-                score=float(top[i]),
+                score=float(score[i, j]),
                 object_class=oc,
                 class_p=float(class_probs[i, cls[i]]),
                 identity=Identity(int(identity[i])),
@@ -263,7 +338,171 @@ def rank_threats(
                     float(geometry.tcpa_s[i, j]),
                     bool(geometry.inside_core[i, j]),
                     float(geometry.range_rate_m_s[i, j]),
+                    time_to_core_s=float(geometry.time_to_core_s[i, j]) if rich else None,
+                    heading_off_deg=hd if rich else None,
+                    loiter_s=lo,
+                    height_m=h if rich else None,
+                    site_value=v if rich else None,
                 ),
+                heading_off_deg=hd,
+                loiter_s=lo,
+                height_m=h,
+                altitude_band=altitude_band(h),
+                site_value=v,
             )
         )
     return tuple(entries)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExplainConfig:
+    """When a track counts as loitering near a site (assumptions, A).
+
+    Parameters
+    ----------
+    loiter_min_s : float
+        Least time continuously inside a site's alert radius, s.
+    loiter_speed_m_s : float
+        Greatest speed made good since it entered (straight-line displacement / time), m/s: a
+        hover or an orbit makes little good, a transit its full speed.
+    """
+
+    loiter_min_s: float = 60.0
+    loiter_speed_m_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        if not self.loiter_min_s > 0 or not self.loiter_speed_m_s > 0:
+            raise ConfigError("must be positive", field="loiter_min_s")
+
+
+class ThreatExplainer:
+    """Explained, ranked threats per (track, site): the factors behind the score, in words.
+
+    Stateful (one :meth:`update` per tick): keeps, per (track, site), when the track entered the
+    site's alert radius and where (keyed by track id), to tell loitering. Per tick, batched
+    ``(N, S)``: heading off the bearing to each site (deg), loitering time (s), height above
+    the site (m, from the ENU ``up`` with the tangent-plane correction) and the site's value;
+    strings only for the listed entries.
+
+    Parameters
+    ----------
+    site_ids, site_names : tuple[str, ...]
+        The ``S`` sites.
+    site_enu : (S, 3) float64
+        Site centres, ENU m.
+    alert_radius_m : (S,) float64
+        Alert radii, m.
+    site_value : (S,) float64
+        Site values, 0-100.
+    origin_h_m : float
+        Ellipsoidal height of the ENU origin, m.
+    config : ExplainConfig or None
+        Loitering thresholds.
+    """
+
+    def __init__(
+        self,
+        *,
+        site_ids: tuple[str, ...],
+        site_names: tuple[str, ...],
+        site_enu: F64,
+        alert_radius_m: F64,
+        site_value: F64,
+        origin_h_m: float = 0.0,
+        config: ExplainConfig | None = None,
+    ) -> None:
+        self.site_ids = site_ids
+        self.site_names = site_names
+        self.site_enu = np.asarray(site_enu, np.float64).reshape(len(site_ids), 3)
+        self.alert_radius_m = np.asarray(alert_radius_m, np.float64)
+        self.site_value = np.asarray(site_value, np.float64)
+        self.origin_h_m = origin_h_m
+        self.config = ExplainConfig() if config is None else config
+        s = len(site_ids)
+        self._ids: I64 = np.empty(0, np.int64)
+        self._since: F64 = np.empty((0, s))
+        self._entry: F64 = np.empty((0, s, 2))
+
+    def factors(self, t: float, pos: F64, vel: F64, track_id: I64) -> tuple[F64, F64, F64]:
+        """Advance the loiter clocks to ``t`` and return the factors.
+
+        Returns
+        -------
+        heading_off_deg : (N, S) float64
+            Angle between the horizontal velocity and the bearing to the site, deg (NaN when
+            hovering or at the centre).
+        loiter_s : (N, S) float64
+            Time inside the alert radius when loitering (see :class:`ExplainConfig`), else 0.
+        height_m : (N,) float64
+            Height above the sites' ground (the frame origin's height), m.
+        """
+        d = self.site_enu[None, :, :2] - pos[:, None, :2]  # (N, S, 2) track -> site
+        v = vel[:, None, :2]
+        dn = np.linalg.norm(d, axis=-1)
+        vn = np.linalg.norm(vel[:, :2], axis=-1)[:, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cosang = np.sum(d * v, axis=-1) / (dn * vn)
+        heading = np.where(
+            (dn > 0) & (vn > 0.5), np.degrees(np.arccos(np.clip(cosang, -1, 1))), np.nan
+        )
+        found, row = match_ids(self._ids, track_id)
+        n, s = dn.shape
+        since = np.full((n, s), np.nan)
+        entry = np.zeros((n, s, 2))
+        since[found] = self._since[row[found]]
+        entry[found] = self._entry[row[found]]
+        inside = dn <= self.alert_radius_m[None, :]
+        new = inside & np.isnan(since)
+        since = np.where(new, t, np.where(inside, since, np.nan))
+        entry = np.where(new[..., None], pos[:, None, :2], entry)
+        dwell = np.where(inside, t - since, 0.0)
+        made_good = np.linalg.norm(pos[:, None, :2] - entry, axis=-1) / np.maximum(dwell, 1e-9)
+        cfg = self.config
+        loiter = np.where(
+            inside & (dwell >= cfg.loiter_min_s) & (made_good <= cfg.loiter_speed_m_s), dwell, 0.0
+        )
+        self._ids, self._since, self._entry = track_id.copy(), since, entry
+        height: F64 = approx_height_m(pos, self.origin_h_m) - self.origin_h_m
+        return heading, loiter, height
+
+    def update(
+        self,
+        t: float,
+        pos: F64,
+        vel: F64,
+        *,
+        track_id: I64,
+        eligible: B,
+        score: F64,
+        class_probs: F64,
+        identity: I8,
+        geometry: SiteGeometry,
+        min_score: float = 0.05,
+        max_listed: int = 100,
+        per_site: bool = True,
+    ) -> tuple[ThreatEntry, ...]:
+        """The ranked, explained threat list of this tick (see :func:`rank_threats`).
+
+        ``pos, vel (N, 3)`` ENU m and m/s (the track table's ``x``), the rest as in
+        :func:`rank_threats` (an :class:`~dronewall.assess.assessor.Assessment` holds them:
+        ``threat``, ``class_probs``, ``identity``, ``confirmed``). Call once per tick: the
+        loiter clocks advance.
+        """
+        heading, loiter, height = self.factors(t, pos, vel, track_id)
+        return rank_threats(
+            track_id=track_id,
+            eligible=eligible,
+            score=score,
+            class_probs=class_probs,
+            identity=identity,
+            geometry=geometry,
+            site_ids=self.site_ids,
+            site_names=self.site_names,
+            min_score=min_score,
+            max_listed=max_listed,
+            per_site=per_site,
+            heading_off_deg=heading,
+            loiter_s=loiter,
+            height_m=height,
+            site_value=self.site_value,
+        )
