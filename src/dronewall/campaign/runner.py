@@ -221,7 +221,7 @@ def _client(workers: int, scheduler: str | None) -> Iterator[Any]:
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address="127.0.0.1:0",  # a free local port: 8787 may be taken
         silence_logs=logging.ERROR,
     )
     try:
