@@ -713,3 +713,22 @@ def test_unreachable_server_and_bad_urls_are_clear_errors() -> None:
     with pytest.raises(StoreError, match="only for PostgreSQL") as info:
         EventStore.open("sqlite://", schema="x")
     assert info.value.field == "schema"
+
+
+def test_text_with_tabs_backslashes_and_newlines_round_trips(store: EventStore) -> None:
+    """The bulk paths (COPY text format on PostgreSQL) escape what needs escaping."""
+    rng = np.random.default_rng(15)
+    rid = new_run(store)
+    labels = ["a\tb", "c\\d\\N", "e\nf\rg", "", "Ü ✈ \\."]
+    n = len(labels)
+    tracks = track_table(rng, 1.0, list(range(n)))
+    store.append_track_updates(
+        rid, 1.0, tracks, np.zeros((n, 3)), labels, np.ones(n), labels[::-1], np.ones(n)
+    )
+    store.add_sensors(rid, [{"sensor_id": s, "kind": "k\\t", "lat": 1.0, "lon": 2.0}
+                            for s in labels])  # fmt: skip
+    got = store.track_updates(rid)
+    assert got.object_class.tolist() == labels
+    assert got.identity.tolist() == labels[::-1]
+    assert [s["sensor_id"] for s in store.sensors(rid)] == labels
+    assert {s["kind"] for s in store.sensors(rid)} == {"k\\t"}

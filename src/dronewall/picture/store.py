@@ -29,6 +29,7 @@ read while one process writes. One process should write a given run at a time.
 
 from __future__ import annotations
 
+import io
 import math
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -261,6 +262,18 @@ def _text(table: sa.Table, column: str, value: object, field: str, *, empty: boo
     return value
 
 
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_field(v: Any) -> str:
+    """One field of PostgreSQL's COPY text format (see ``EventStore._write_copy``)."""
+    if v is None or v != v:  # v != v: a float NaN
+        return "\\N"
+    if type(v) is str:
+        return v.translate(_COPY_ESCAPES)
+    return repr(v) if type(v) is float else str(int(v))
+
+
 def _len(table: sa.Table, column: str) -> int:
     length = getattr(table.c[column].type, "length", None)
     return int(length) if length is not None else 2**31 - 1
@@ -316,6 +329,7 @@ class EventStore:
         self._engine = engine
         self.source = source
         self._fast_sql: dict[str, str] | None = {} if engine.dialect.name == "sqlite" else None
+        self._pg_copy = engine.dialect.name == "postgresql" and engine.dialect.driver == "pg8000"
         self._pg_values = engine.dialect.name == "postgresql" and engine.dialect.paramstyle in (
             "format",
             "pyformat",
@@ -592,10 +606,11 @@ class EventStore:
         """Insert ``rows`` (tuples in ``columns`` order) in one transaction (or the open one).
 
         SQLite: one ``executemany`` of the compiled INSERT with plain tuples (the driver stores a
-        NaN as NULL). PostgreSQL: multi-row ``INSERT ... VALUES (...), (...)`` statements of up
-        to :data:`_PG_MAX_PARAMS` parameters each (a driver's ``executemany`` is one round trip
-        per row), NaN turned into NULL first. Tables with JSON columns go through SQLAlchemy,
-        which serialises the JSON.
+        NaN as NULL). PostgreSQL with pg8000: one ``COPY ... FROM STDIN`` (text format, NaN as
+        ``\\N``); with another ``format``-paramstyle driver: multi-row ``INSERT ... VALUES``
+        statements of up to :data:`_PG_MAX_PARAMS` parameters each, NaN as NULL (a driver's
+        ``executemany`` is one round trip per row: 5-15x slower, see ``bench_store.py``).
+        Tables with JSON columns go through SQLAlchemy, which serialises the JSON.
         """
         if not rows:
             return
@@ -612,6 +627,8 @@ class EventStore:
                             raise AssertionError("unexpected parameter order")  # pragma: no cover
                         sql = self._fast_sql[table.name] = compiled.string
                     conn.exec_driver_sql(sql, rows)
+                elif self._pg_copy and not has_json:
+                    self._write_copy(conn, table, columns, rows)
                 elif self._pg_values and not has_json:
                     self._write_values(conn, table, columns, rows)
                 else:
@@ -623,6 +640,35 @@ class EventStore:
                 f"{exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc}",
                 source=self.source,
             ) from exc
+
+    def _write_copy(
+        self,
+        conn: sa.Connection,
+        table: sa.Table,
+        columns: Sequence[str],
+        rows: list[tuple[Any, ...]],
+    ) -> None:
+        """``COPY table (columns) FROM STDIN`` in PostgreSQL's text format through pg8000.
+
+        Each row is one line of tab-separated fields: ``\\N`` for NULL (and NaN), ``repr`` of a
+        float (shortest round-trip form; ``inf``/``-inf`` are read by PostgreSQL as infinities),
+        ``str`` of an int, and text with backslash, tab, newline and carriage return escaped.
+        The rows were validated (no NUL in text) before.
+        """
+        quote = self._engine.dialect.identifier_preparer.quote
+        text = "\n".join("\t".join([_copy_field(v) for v in r]) for r in rows) + "\n"
+        sql = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+        dbapi = conn.connection.dbapi_connection
+        if dbapi is None:  # pragma: no cover - a live connection has one
+            raise StoreError("the connection was closed", source=self.source)
+        cur: Any = dbapi.cursor()  # pg8000 Cursor: execute() takes stream=
+        try:
+            cur.execute(sql, stream=io.BytesIO(text.encode()))
+        except Exception as exc:
+            # pg8000's errors reach here unwrapped (the cursor is the driver's own)
+            raise sa.exc.DBAPIError(sql, None, exc) from exc
+        finally:
+            cur.close()
 
     def _write_values(
         self,
@@ -1348,9 +1394,10 @@ class EventStore:
         ``track_id``. A track last seen more than ``max_age_s`` before ``t`` is not in it; a
         tentative or coasting track is (filter on ``status``).
 
-        One query: the rows in the window (index ``(run_id, t)``) ranked per track by
-        ``row_number() over (partition by track_id order by t desc, seq desc)``, rank 1 kept;
-        the cost grows with the rows in the window (tracks x snapshots in ``max_age_s``).
+        One query: the ``seq`` of the rows in the window (index ``(run_id, t)``) ranked per
+        track by ``row_number() over (partition by track_id order by t desc, seq desc)``, then
+        the full rows of rank 1 by primary key; the cost grows with the rows in the window
+        (tracks x snapshots in ``max_age_s``).
         """
         for name, value in (("t", t), ("max_age_s", max_age_s)):
             if isinstance(value, bool) or not isinstance(value, int | float | np.number):
@@ -1365,18 +1412,16 @@ class EventStore:
             .over(partition_by=tu.c.track_id, order_by=(tu.c.t.desc(), tu.c.seq.desc()))
             .label("rank")
         )
+        # rank narrow rows (seq only), then fetch the full rows of the winners by primary key
         ranked = (
-            sa.select(*(tu.c[c] for c in _TRACK_COLUMNS[1:]), rank)
+            sa.select(tu.c.seq, rank)
             .where(tu.c.run_id == run_id)
             .where(tu.c.t <= float(t))
             .where(tu.c.t >= float(t) - float(max_age_s))
             .subquery("ranked")
         )
-        stmt = (
-            sa.select(*(ranked.c[c] for c in _TRACK_COLUMNS[1:]))
-            .where(ranked.c.rank == 1)
-            .order_by(ranked.c.track_id)
-        )
+        latest = sa.select(ranked.c.seq).where(ranked.c.rank == 1)
+        stmt = self._track_select().where(tu.c.seq.in_(latest)).order_by(tu.c.track_id)
         return self._track_rows(stmt)
 
     @staticmethod
