@@ -120,8 +120,9 @@ def test_explainer_ranks_every_track_site_pair_and_tells_loitering() -> None:
     probs[:, ObjectClass.BIRD] = 0.1
     entries = ()
     for k in range(0, 91, 10):
-        tr = make_tracks(float(k), x)
-        s, g = scores(x, [0.9] * 3)
+        xk = [[*(np.array(r[:3]) + k * np.array(r[3:])), *r[3:]] for r in x]  # constant velocity
+        tr = make_tracks(float(k), xk)
+        s, g = scores(xk, [0.9] * 3)
         entries = ex.update(
             float(k), tr.x[:, :3], tr.x[:, 3:6], track_id=tr.track_id, eligible=np.ones(3, bool),
             score=s, class_probs=probs, identity=idn, geometry=g, min_score=0.01,
