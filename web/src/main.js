@@ -93,9 +93,15 @@ function rowsOf(cols) {
 // ---------------------------------------------------------------- app
 
 const token = takeToken();
+// Optional initial view from the URL: ?view=LAT,LON,ZOOM (kept in the URL so that it can be shared).
+const initialView = (() => {
+  const v = new URL(location.href).searchParams.get("view");
+  const parts = v ? v.split(",").map(Number) : [];
+  return parts.length === 3 && parts.every(Number.isFinite) ? parts : null;
+})();
 const api = token ? makeApi(token) : null;
 const mapEl = document.getElementById("map");
-const view = createMap(mapEl, { onSelectTrack: selectTrack });
+const view = createMap(mapEl, { onSelectTrack: selectTrack, initialView });
 view.loadBasemap(new URL("assets/basemap-benelux.geojson", document.baseURI)).catch((e) => {
   mapEl.dataset.basemap = "error";
   banner(`Base map failed to load: ${e.message}`);

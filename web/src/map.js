@@ -7,15 +7,15 @@ import { symbolFor } from "./symbols.js";
 const TRAIL_POINTS = 120;
 // Canvas-drawn layers take their style from options, not CSS.
 const COVERAGE_STYLE = {
-  ok: { color: "#1f6fd1", weight: 1, opacity: 0.5, fillColor: "#1f6fd1", fillOpacity: 0.04, dashArray: "4 4" },
-  degraded: { color: "#d18a00", weight: 1, opacity: 0.6, fillColor: "#d18a00", fillOpacity: 0.04, dashArray: "4 4" },
+  ok: { color: "#1f6fd1", weight: 1, opacity: 0.5, fillColor: "#1f6fd1", fillOpacity: 0.015, dashArray: "4 4" },
+  degraded: { color: "#d18a00", weight: 1, opacity: 0.6, fillColor: "#d18a00", fillOpacity: 0.015, dashArray: "4 4" },
   down: { color: "#777777", weight: 1, opacity: 0.5, fill: false, dashArray: "2 6" },
   unknown: { color: "#777777", weight: 1, opacity: 0.5, fill: false, dashArray: "2 6" },
 };
 const SIGMA_STYLE = { color: "#202020", weight: 1, opacity: 0.6, fillColor: "#202020", fillOpacity: 0.08 };
 const TRAIL_STYLE = { color: "#303030", weight: 1.5, opacity: 0.7 };
 
-export function createMap(el, { onSelectTrack }) {
+export function createMap(el, { onSelectTrack, initialView = null }) {
   const map = L.map(el, {
     center: [50.9, 4.6],
     zoom: 8,
@@ -62,6 +62,10 @@ export function createMap(el, { onSelectTrack }) {
   const trailPts = new Map(); // track_id -> [[lat, lon], ...]
   let showTrails = true;
   let fitted = false;
+  if (initialView) {
+    map.setView([initialView[0], initialView[1]], initialView[2], { animate: false });
+    fitted = true;
+  }
 
   async function loadBasemap(url) {
     const res = await fetch(url);
