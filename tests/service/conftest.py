@@ -38,3 +38,13 @@ def live(folder: Path, tokens_file: Path) -> Iterator[TestClient]:
     with TestClient(create_app(settings)) as client:
         step(client, 105)
         yield client
+
+
+@pytest.fixture(scope="module")
+def short_run(folder: Path) -> Path:
+    """A recorded 150 s run of kb-mixed (batch, simulated operator)."""
+    from dronewall.pipeline import run_scenario
+
+    out = folder / "short-run"
+    run_scenario(mixed_scenario(folder, duration_s=150), out, seed=0)
+    return out

@@ -47,7 +47,8 @@ def mixed_scenario(folder: Path, duration_s: float | None = None) -> Path:
     )
     if duration_s is not None:
         data["duration_s"] = duration_s
-    path = folder / "kb-mixed.yaml"
+        data["objects"] = [o for o in data["objects"] if o.get("start_s", 0) < duration_s]
+    path = folder / ("kb-mixed.yaml" if duration_s is None else f"kb-mixed-{duration_s:g}.yaml")
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return path
 
