@@ -1,0 +1,114 @@
+"""Scaling of a Monte Carlo campaign with Dask workers: the same 100 runs on 1, then on 2 workers.
+
+Target (issue 4): a 100-run campaign on this machine's two cores takes close to half the time of
+one core. Each campaign is ``dronewall.campaign.runner.run_campaign`` on its own
+``distributed.LocalCluster`` (worker processes with one thread each); the compute time runs from
+the first submission to the last result (the cluster's start and the workers' one-off imports are
+timed apart as ``setup``). Both campaigns must give the same rows (bar wall time). Usage::
+
+    .venv/bin/python benchmarks/campaign_scaling.py [--runs 100] [--workers 1 2]
+        [--scenario kleine-brogel-night] [--duration 60]
+
+Default workload: the first 60 s of ``kleine-brogel-night`` (19 objects, five sensors, the whole
+pipeline with its event store per run), about a second or two per run, so that the benchmark
+finishes in a few minutes. Run it when the machine is quiet: the load is printed before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import dask
+import distributed
+
+from dronewall.campaign.rows import NONDETERMINISTIC_COLUMNS
+from dronewall.campaign.runner import CampaignResult, run_campaign
+
+
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f}"
+
+
+def _cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _rows(result: CampaignResult) -> list[dict[str, Any]]:
+    return [
+        {k: v for k, v in r.items() if k not in NONDETERMINISTIC_COLUMNS}
+        for r in result.table.to_pylist()
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=100)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--scenario", default="kleine-brogel-night")
+    parser.add_argument("--duration", type=float, default=60.0, help="simulated s per run")
+    parser.add_argument("--seed0", type=int, default=0)
+    args = parser.parse_args()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    print(f"machine: {platform.node()}, {_cpu()}, {os.cpu_count()} logical CPUs")
+    print(
+        f"python {platform.python_version()}, dask {dask.__version__}, "
+        f"distributed {distributed.__version__}; dronewall at {commit or '?'}"
+    )
+    print(
+        f"workload: {args.runs} runs of {args.scenario}, first {args.duration:g} s, "
+        f"seeds {args.seed0}..{args.seed0 + args.runs - 1}"
+    )
+    print(f"before: {_load()}")
+    results: dict[int, CampaignResult] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for k in args.workers:
+            t = time.perf_counter()
+            r = run_campaign(
+                args.scenario,
+                runs=args.runs,
+                out=Path(tmp) / f"w{k}",
+                workers=k,
+                seed0=args.seed0,
+                duration_s=args.duration,
+            )
+            total = time.perf_counter() - t
+            walls = r.table.column("wall_time_s").to_pylist()
+            per_run = sum(walls) / len(walls) if walls else float("nan")
+            print(
+                f"{k} worker(s): compute {r.compute_s:7.1f} s ({args.runs / r.compute_s:5.2f} "
+                f"runs/s), setup {r.setup_s:5.1f} s, total {total:6.1f} s; mean run wall "
+                f"{per_run:.2f} s; failed {len(r.failures)}; {_load()}"
+            )
+            results[k] = r
+    base = min(results)
+    for k, r in sorted(results.items()):
+        if k == base:
+            continue
+        speedup = results[base].compute_s / r.compute_s
+        same = _rows(results[base]) == _rows(r)
+        print(
+            f"{base} -> {k} workers: speed-up {speedup:.2f}x (ideal {k / base:g}x), time ratio "
+            f"{r.compute_s / results[base].compute_s:.3f}, parallel efficiency "
+            f"{speedup / (k / base):.0%}; same rows: {same}"
+        )
+    print(f"after: {_load()}")
+
+
+if __name__ == "__main__":
+    main()
