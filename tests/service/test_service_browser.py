@@ -379,6 +379,36 @@ def test_replay_slider_shows_the_past(
     close_page(page)
 
 
+def test_reconnects_when_the_stream_drops(
+    browser: Any, service: str, api: Callable[[str], Api]
+) -> None:
+    api("operator").post("/scenario/resume")
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    sockets: list[Any] = []
+
+    def forward(ws: Any) -> None:
+        ws.connect_to_server()  # messages flow both ways untouched
+        sockets.append(ws)
+
+    page.route_web_socket("**/api/v1/stream*", forward)
+    page.goto(f"{service}/?token={TOKENS['viewer']}")
+    status = page.locator(tid("conn-status"))
+    page.wait_for_selector(f'{tid("conn-status")}[data-connects="1"]', timeout=TIMEOUT_MS)
+    seq_before = int(page.get_attribute("#map", "data-seq") or "0")
+    sockets[0].close(code=1012, reason="test drops the stream")
+    page.wait_for_selector(f'{tid("conn-status")}[data-drops="1"]', timeout=TIMEOUT_MS)
+    page.wait_for_selector(f'{tid("conn-status")}[data-connects="2"]', timeout=TIMEOUT_MS)
+    assert status.get_attribute("data-state") == "connected"
+    assert len(sockets) == 2
+    page.wait_for_function(
+        "seq => Number(document.getElementById('map').dataset.seq) > seq",
+        arg=seq_before,
+        timeout=TIMEOUT_MS,
+    )
+    context.close()
+
+
 def test_screenshot_saved(browser: Any, service: str, tmp_path: Path) -> None:
     page = open_page(browser, service, "commander")
     page.wait_for_selector('#map[data-basemap="loaded"]', timeout=TIMEOUT_MS)

@@ -510,6 +510,10 @@ function onMessage(msg) {
 function onState(s, info) {
   const el = $("conn-status");
   el.dataset.state = s;
+  if (s === "connected" || s === "closed") {
+    const k = s === "connected" ? "connects" : "drops";
+    el.dataset[k] = String(Number(el.dataset[k] || 0) + 1);
+  }
   if (s === "connected") {
     el.textContent = "● live";
     state.seq = null;
