@@ -152,3 +152,60 @@ def test_protected_or_far_tracks_do_not_corroborate() -> None:
     assert reports(m, 120.0, DetectionBatch.empty(), x=[[4500, 3000, 150, 0, 0, 0]]) == []
     (e,) = reports(m, 200.0, DetectionBatch.empty(), x=[[4500, 3000, 150, 0, 0, 0]])
     assert e.kind == AlertEventKind.REPORT_EXPIRED
+
+
+def test_retrigger_within_the_hold_is_the_same_alert_and_keeps_its_acknowledgement() -> None:
+    import pytest
+
+    from dronewall.core.errors import InputError
+
+    m = manager(hold_s=5.0, retrigger_hold_s=60.0)
+    (e1,) = tick(m, 0.0, [0.45])  # WARNING
+    assert e1.new_alert
+    assert e1.alert_id
+    rec = m.book.acknowledge(e1.alert_id, "duty officer", 3.0)
+    assert (rec.acknowledged_by, rec.acknowledged_t) == ("duty officer", 3.0)
+    events = []
+    for k in range(1, 12):  # falls to 0.1: cleared after the 5 s hold
+        events += tick(m, float(k), [0.1])
+    assert [e.kind for e in events] == [AlertEventKind.CLEARED]
+    assert events[0].alert_id == e1.alert_id
+    assert m.book.open_alerts() == ()
+    (e2,) = tick(m, 30.0, [0.45])  # back within 60 s: the same alert, re-opened
+    assert e2.kind == AlertEventKind.RAISED
+    assert e2.alert_id == e1.alert_id
+    assert not e2.new_alert
+    assert "re-triggered" in e2.reason
+    again = m.book.get(e1.alert_id)
+    assert again.retriggers == 1
+    assert again.acknowledged_by == "duty officer"
+    assert m.book.unacknowledged() == ()
+    assert len(m.book.alerts()) == 1
+    # cleared again, and back after the hold: a new alert, to be acknowledged
+    for k in range(31, 40):
+        tick(m, float(k), [0.1])
+    (e3,) = tick(m, 200.0, [0.45])
+    assert e3.new_alert
+    assert e3.alert_id != e1.alert_id
+    assert [r.alert_id for r in m.book.unacknowledged()] == [e3.alert_id]
+    # escalation is a new episode at the higher level
+    (e4,) = tick(m, 201.0, [0.8])
+    assert e4.kind == AlertEventKind.ESCALATED
+    assert e4.new_alert
+    assert m.book.get(e4.alert_id).level == AlertLevel.ALARM
+    assert m.book.unacknowledged()[0].alert_id == e4.alert_id  # highest level first
+    with pytest.raises(InputError):
+        m.book.acknowledge("alert-999999", "x", 1.0)
+    with pytest.raises(InputError):
+        m.book.acknowledge(e4.alert_id, " ", 1.0)
+    m.book.acknowledge(e4.alert_id, "first", 202.0)
+    assert m.book.acknowledge(e4.alert_id, "second", 203.0).acknowledged_by == "first"
+
+
+def test_deleted_track_closes_its_alert() -> None:
+    m = manager()
+    (e1,) = tick(m, 0.0, [0.45], ids=[7])
+    (e2,) = tick(m, 1.0, [], ids=[])
+    assert e2.kind == AlertEventKind.CLEARED
+    assert e2.alert_id == e1.alert_id
+    assert not m.book.get(e1.alert_id).is_open

@@ -18,8 +18,12 @@ Level ``L ∈ {WATCH, WARNING, ALARM}`` has a raise threshold ``r_L`` and a lowe
 * else stop the hold clock.
 
 A score that wanders between ``c_L`` and ``r_L`` never toggles the level, and an event is emitted
-only on a change, so alerts do not flap nor repeat. A track that turns protected (NEUTRAL, FRIEND)
-is cleared at once; a track that disappears from the table is cleared with reason "track deleted".
+only on a change, so alerts do not flap nor repeat. Episodes are kept in an :class:`AlertBook`
+(``AlertManager.book``): one alert per (track, site, level) episode, re-opened rather than
+repeated when it re-triggers within ``retrigger_hold_s`` of its close (the event then carries the
+same ``alert_id`` and ``new_alert=False``), and acknowledged by a person (who, when).
+A track that turns protected (NEUTRAL, FRIEND) is cleared at once; a track that disappears from
+the table is cleared with reason "track deleted".
 
 Human sightings
 ---------------
@@ -44,7 +48,7 @@ from numpy.typing import NDArray
 
 from dronewall.assess.keyed import match_ids
 from dronewall.assess.threat import format_distance
-from dronewall.core.errors import ConfigError
+from dronewall.core.errors import ConfigError, InputError
 from dronewall.core.measurements import DetectionBatch, MeasurementKind
 from dronewall.core.taxonomy import AlertLevel
 from dronewall.core.tracks import TrackTable
@@ -89,6 +93,11 @@ class AlertEvent:
         Plain words.
     report_id : int
         The report, for report events; ``-1`` for track alerts.
+    alert_id : str
+        The alert of the :class:`AlertBook` this event belongs to (track alerts; ``""`` else).
+    new_alert : bool
+        The event opened a new alert; False for a re-trigger of an alert closed less than
+        ``retrigger_hold_s`` ago (same id, its acknowledgement kept) and for other events.
     """
 
     kind: AlertEventKind
@@ -100,6 +109,106 @@ class AlertEvent:
     score: float
     reason: str
     report_id: int = -1
+    alert_id: str = ""
+    new_alert: bool = False
+
+
+@dataclass(slots=True, kw_only=True)
+class AlertRecord:
+    """One alert episode of a (track, site, level), with its acknowledgement."""
+
+    alert_id: str
+    track_id: int
+    site_id: str
+    level: AlertLevel
+    t_opened: float
+    t_closed: float = float("nan")
+    retriggers: int = 0
+    acknowledged_by: str = ""
+    acknowledged_t: float = float("nan")
+
+    @property
+    def is_open(self) -> bool:
+        """Not closed (the track still holds this level or above at the site)."""
+        return bool(np.isnan(self.t_closed))
+
+
+class AlertBook:
+    """Alerts as episodes: de-duplicated per (track, site, level), acknowledged by people.
+
+    An episode opens when a track reaches a level at a site and closes when it falls below it.
+    A re-trigger of the same (track, site, level) within ``retrigger_hold_s`` of the close
+    reopens the same alert (no new alert for the operator; an acknowledgement stands).
+    """
+
+    def __init__(self, retrigger_hold_s: float) -> None:
+        self.retrigger_hold_s = retrigger_hold_s
+        self._alerts: dict[str, AlertRecord] = {}
+        self._last: dict[tuple[int, str, int], str] = {}
+        self._n = 0
+
+    def open(self, t: float, track_id: int, site_id: str, level: AlertLevel) -> tuple[str, bool]:
+        """Open (or re-open) the alert of ``(track, site, level)``: ``(alert_id, is_new)``."""
+        key = (track_id, site_id, int(level))
+        prev = self._alerts.get(self._last.get(key, ""))
+        if prev is not None:
+            if prev.is_open:
+                return prev.alert_id, False
+            if t - prev.t_closed <= self.retrigger_hold_s:
+                prev.t_closed = float("nan")
+                prev.retriggers += 1
+                return prev.alert_id, False
+        self._n += 1
+        rec = AlertRecord(
+            alert_id=f"alert-{self._n:06d}", track_id=track_id, site_id=site_id, level=level,
+            t_opened=t,
+        )  # fmt: skip
+        self._alerts[rec.alert_id] = rec
+        self._last[key] = rec.alert_id
+        return rec.alert_id, True
+
+    def close_above(self, t: float, track_id: int, site_id: str, level: AlertLevel) -> str:
+        """Close the open alerts of ``(track, site)`` above ``level``; the highest one's id."""
+        out = ""
+        for lv in range(int(level) + 1, int(AlertLevel.ALARM) + 1):
+            rec = self._alerts.get(self._last.get((track_id, site_id, lv), ""))
+            if rec is not None and rec.is_open:
+                rec.t_closed = t
+                out = rec.alert_id
+        return out
+
+    def acknowledge(self, alert_id: str, who: str, t: float) -> AlertRecord:
+        """A person acknowledges an alert (who, when); the first acknowledgement is kept."""
+        rec = self._alerts.get(alert_id)
+        if rec is None:
+            raise InputError("unknown alert", field="alert_id", actual=alert_id)
+        if not who.strip():
+            raise InputError("an acknowledgement needs a who", field="who")
+        if not rec.acknowledged_by:
+            rec.acknowledged_by = who
+            rec.acknowledged_t = t
+        return rec
+
+    def get(self, alert_id: str) -> AlertRecord:
+        """The alert with this id."""
+        return self._alerts[alert_id]
+
+    def alerts(self) -> tuple[AlertRecord, ...]:
+        """Every alert, oldest first."""
+        return tuple(self._alerts.values())
+
+    def open_alerts(self) -> tuple[AlertRecord, ...]:
+        """Alerts still open."""
+        return tuple(r for r in self._alerts.values() if r.is_open)
+
+    def unacknowledged(self) -> tuple[AlertRecord, ...]:
+        """Open alerts nobody has acknowledged, highest level first."""
+        return tuple(
+            sorted(
+                (r for r in self._alerts.values() if r.is_open and not r.acknowledged_by),
+                key=lambda r: (-int(r.level), r.t_opened),
+            )
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -122,6 +231,9 @@ class AlertConfig:
         Furthest a track is propagated back to a report's seen time, s.
     report_ttl_s : float
         Life of an unconfirmed report after it arrived, s.
+    retrigger_hold_s : float
+        A (track, site, level) alert re-triggered within this time after it closed is the same
+        alert (:class:`AlertBook`), s.
     """
 
     raise_thresholds: tuple[float, float, float] = (0.2, 0.4, 0.7)
@@ -132,6 +244,7 @@ class AlertConfig:
     corroboration_sigma: float = 2.0
     corroboration_window_s: float = 300.0
     report_ttl_s: float = 900.0
+    retrigger_hold_s: float = 60.0
 
     def __post_init__(self) -> None:
         r, c = self.raise_thresholds, self.lower_thresholds
@@ -154,6 +267,8 @@ class AlertConfig:
                 raise ConfigError("must be positive", field=name)
         if self.hold_s < 0:
             raise ConfigError("must be >= 0", field="hold_s")
+        if not self.retrigger_hold_s >= 0:
+            raise ConfigError("must be >= 0", field="retrigger_hold_s")
 
 
 @dataclass(slots=True, kw_only=True)
@@ -205,6 +320,7 @@ class AlertManager:
         self._below_since: F64 = np.empty((0, s))
         self._reports: list[_Report] = []
         self._next_report = 1
+        self.book = AlertBook(config.retrigger_hold_s)
 
     def levels(self, track_id: I64) -> I8:
         """Current levels ``(N, S)`` of the given tracks (NONE for unknown ids)."""
@@ -251,16 +367,18 @@ class AlertManager:
         found, row = match_ids(self._ids, track_id)
         gone = ~np.isin(self._ids, track_id)
         for k, j in zip(*np.nonzero(self._level[gone] > 0), strict=True):
+            tid = int(self._ids[gone][k])
             events.append(
                 AlertEvent(
                     kind=AlertEventKind.CLEARED,
                     t=t,
-                    track_id=int(self._ids[gone][k]),
+                    track_id=tid,
                     site_id=self.site_ids[j],
                     level=AlertLevel.NONE,
                     previous=AlertLevel(int(self._level[gone][k, j])),
                     score=0.0,
                     reason="track deleted",
+                    alert_id=self.book.close_above(t, tid, self.site_ids[j], AlertLevel.NONE),
                 )
             )
         prev = np.zeros((n, s), np.int8)
@@ -293,16 +411,23 @@ class AlertManager:
                 why = f"score below {self._lower[pv - 1]:.2f} for {cfg.hold_s:.0f} s; " + explain(
                     int(i), int(j)
                 )
+            tid, sid = int(track_id[i]), self.site_ids[j]
+            if lv > pv:
+                alert_id, is_new = self.book.open(t, tid, sid, lv)
+            else:
+                alert_id, is_new = self.book.close_above(t, tid, sid, lv), False
             events.append(
                 AlertEvent(
                     kind=kind,
                     t=t,
-                    track_id=int(track_id[i]),
-                    site_id=self.site_ids[j],
+                    track_id=tid,
+                    site_id=sid,
                     level=lv,
                     previous=pv,
                     score=float(sc[i, j]),
-                    reason=why,
+                    reason=why if is_new or lv <= pv else why + " (re-triggered: same alert)",
+                    alert_id=alert_id,
+                    new_alert=is_new,
                 )
             )
         self._ids = track_id.copy()
