@@ -114,14 +114,14 @@ def test_old_store_is_stamped_upgraded_and_keeps_its_data(tmp_path: Path, versio
     assert sqlite_rows(path, "select value from schema_meta where key='created_utc'") == created
 
 
-def test_old_store_with_create_false_is_refused_untouched(tmp_path: Path) -> None:
+def test_old_store_opened_with_create_false_is_upgraded_too(tmp_path: Path) -> None:
+    """Readers (the report, the replay) open with create=False the runs of older versions."""
     path = tmp_path / "old.sqlite"
     shutil.copy(DATA / "store_v2.sqlite", path)
-    before = path.read_bytes()
-    with pytest.raises(StoreError, match="older schema") as info:
-        EventStore.open(path, create=False)
-    assert (info.value.expected, info.value.actual) == ("3", "2")
-    assert path.read_bytes() == before
+    with EventStore.open(path, create=False) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert len(store.detections(store.runs()[0].run_id)) == 12
+    assert sqlite_rows(path, "select version_num from alembic_version") == [("0003",)]
 
 
 def test_failing_upgrade_leaves_the_old_store_as_it_was(tmp_path: Path) -> None:

@@ -372,8 +372,10 @@ class EventStore:
             ``postgresql://user@host:port/db`` (driven by pg8000, as is the bare ``postgres://``)
             or ``postgresql+<driver>://...`` for another installed driver.
         create
-            Create the file and the schema when they do not exist, and upgrade an older schema.
-            When false, a missing file or an empty database is an error.
+            Create the file and the schema when they do not exist. When false, a missing file
+            or an empty database is an error. An older schema is upgraded in either case (as
+            before the Alembic revisions: readers such as the report open with ``create=False``
+            the runs of older dronewall versions).
         schema
             PostgreSQL only: the schema (namespace) inside the database that holds the store's
             tables, put first on the connections' ``search_path``; created when missing (with
@@ -474,14 +476,6 @@ class EventStore:
                         else f"revision {revision}",
                     )
                 if revision != migrations.head():
-                    if not create:
-                        raise StoreError(
-                            "the event store has an older schema and create=False forbids "
-                            "upgrading it",
-                            source=self.source,
-                            expected=str(S.SCHEMA_VERSION),
-                            actual=str(found),
-                        )
                     migrations.upgrade(conn, stamp=f"{found:04d}" if revision is None else None)
                 missing = sorted(set(S.metadata.tables) - set(sa.inspect(conn).get_table_names()))
                 if missing:
