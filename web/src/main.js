@@ -146,8 +146,9 @@ function renderStatus() {
     if (document.activeElement !== sel) sel.value = [...sel.options].find((o) => Number(o.value) === Number(s.speed))?.value ?? sel.value;
   }
   if ($("scenario-pause")) {
-    $("scenario-pause").disabled = Boolean(s.paused);
-    $("scenario-resume").disabled = !s.paused;
+    const idle = s.running === false; // a finished run or a recorded one: nothing to pause
+    $("scenario-pause").disabled = idle || Boolean(s.paused);
+    $("scenario-resume").disabled = idle || !s.paused;
   }
 }
 
@@ -155,8 +156,14 @@ function renderStatus() {
 
 const alertEls = new Map();
 
+/** Items raised up to the shown time: all when live, those with t <= T in replay. */
+function upToShownTime(items) {
+  if (state.replayT === null) return items;
+  return items.filter((x) => !(Number(x.t) > state.replayT));
+}
+
 function renderAlerts() {
-  const list = [...state.alerts.values()].sort(
+  const list = upToShownTime([...state.alerts.values()]).sort(
     (a, b) => Number(a.acknowledged) - Number(b.acknowledged) || (LEVEL_RANK[b.level] ?? 0) - (LEVEL_RANK[a.level] ?? 0) || b.t - a.t,
   );
   const shown = list.slice(0, MAX_ALERTS_SHOWN);
@@ -219,7 +226,7 @@ async function acknowledge(id, el, button) {
 const proposalEls = new Map();
 
 function renderProposals() {
-  const list = [...state.proposals.values()].sort(
+  const list = upToShownTime([...state.proposals.values()]).sort(
     (a, b) => Number(b.state === "proposed") - Number(a.state === "proposed") || b.t - a.t,
   );
   $("proposal-count").textContent = String(list.filter((p) => p.state === "proposed").length);
