@@ -12,7 +12,17 @@ from dronewall.sim import Scenario, list_builtin, load_scenario
 from dronewall.sim.behaviours import ApproachSpec, CivilTrafficSpec
 from dronewall.sim.scenario import scenarios_dir
 
-BUILTIN = ["brussels-airport-closure", "doel-swarm", "eastern-flank-raid", "kleine-brogel-night"]
+BUILTIN = [
+    "brussels-airport-closure",
+    "doel-swarm",
+    "eastern-flank-raid",
+    "elsenborn-formation",
+    "hobby-drone-park",
+    "kleine-brogel-night",
+    "mass-sighting-hoax",
+    "shahed-wave-with-jamming",
+    "tihange-loiter",
+]
 
 SMALL = """\
 name: small
@@ -74,7 +84,7 @@ def test_every_builtin_loads_and_says_what_it_reproduces(name: str) -> None:
     assert s.sensors
     assert s.fire_units
     assert s.objects
-    assert 0 < s.n_objects <= 40
+    assert 0 < s.n_objects <= 60
     text = (scenarios_dir() / f"{name}.yaml").read_text(encoding="utf-8")
     assert text.startswith("# Reproduces")
     assert s.start.tzinfo is not None

@@ -29,10 +29,13 @@ Cooperative correlation and claim consistency
   open (civil, cooperative) category. Both are NEUTRAL (rule 1) unless contradicted.
 * **Correlation.** A confirmed track without an ident that lies with one that has an (uncontested)
   ident — the tracker kept a radar track and the ADS-B / Remote ID report track apart — is the same
-  object: position distance ``d`` with ``dᵀ (P_a + P_b)⁻¹ d ≤ correlate_chi2`` (3 dof), at most
-  ``correlate_max_m`` apart, velocities within ``correlate_max_dv_m_s``. It takes the cooperative
-  identity (NEUTRAL or FRIEND) while correlated, and for life once correlated on
-  ``correlate_updates`` consecutive updates.
+  object when its state difference ``d = x_a - x_b`` (position and velocity, 6-D) has
+  ``dᵀ (P_a + P_b)⁻¹ d ≤ correlate_chi2`` (χ², 6 dof), and the two are at most
+  ``correlate_max_m`` apart horizontally and ``correlate_max_dv_m_s`` apart in velocity (caps, so
+  that a poorly known track does not gate with everything). It takes the cooperative identity
+  (NEUTRAL or FRIEND) while correlated, and for life once correlated on ``correlate_updates``
+  consecutive updates. Erring this way is deliberate: a drone flying in the gate of a cooperative
+  one is not recommended against while it stays there.
 * **Contradiction (spoofing).** A claim is not trusted when the track's own measurements contradict
   it: an ICAO ident on a track whose radar RCS is below ``min_aircraft_rcs_dbsm`` (a manned aircraft
   is ≥ 1 m², GK); a Remote ID on a track faster than ``max_remote_id_speed_m_s`` or with an RCS
@@ -85,10 +88,10 @@ class IdentityConfig:
     loiter_s : float
         Continuous time inside an alert radius that makes a UAS-like track HOSTILE, s.
     correlate_chi2 : float
-        χ² gate (3 dof) on the position difference of a track and a cooperative track (16.27:
+        χ² gate (6 dof) on the state difference of a track and a cooperative track (22.46:
         99.9 %).
     correlate_max_m : float
-        Largest distance at which a track correlates with a cooperative track, m.
+        Largest horizontal distance at which a track correlates with a cooperative track, m.
     correlate_max_dv_m_s : float
         Largest velocity difference of correlated tracks, m/s.
     correlate_updates : int
@@ -111,9 +114,9 @@ class IdentityConfig:
     release_p_uas: float = 0.4
     closing_horizon_s: float = 180.0
     loiter_s: float = 120.0
-    correlate_chi2: float = 16.27
-    correlate_max_m: float = 150.0
-    correlate_max_dv_m_s: float = 8.0
+    correlate_chi2: float = 22.46
+    correlate_max_m: float = 300.0
+    correlate_max_dv_m_s: float = 40.0
     correlate_updates: int = 3
     min_aircraft_rcs_dbsm: float = -10.0
     max_remote_id_speed_m_s: float = 30.0
@@ -310,9 +313,10 @@ def claim_contradictions(tracks: TrackTable, config: IdentityConfig) -> B:
 def correlate_cooperative(tracks: TrackTable, coop: B, config: IdentityConfig) -> NDArray[np.intp]:
     """For each track, the row of the cooperative track it correlates with, -1 for none.
 
-    Gates of the module docstring on every (track, cooperative track) pair: ``(N, C)``
-    Mahalanobis distances of the position differences with ``P_a + P_b`` (Cholesky solve), the
-    distance cap and the velocity gate; the closest gated partner wins. ``coop (N,)`` marks the
+    Gates of the module docstring on every (track, cooperative track) pair: the horizontal
+    distance and velocity caps on ``(N, C)`` pairs, then the Mahalanobis distance of the 6-D state
+    difference with ``P_a + P_b`` (Cholesky solve) on the pairs within the caps; the closest gated
+    partner wins. ``coop (N,)`` marks the
     cooperative tracks (uncontested idents).
     """
     n = len(tracks)
@@ -320,9 +324,9 @@ def correlate_cooperative(tracks: TrackTable, coop: B, config: IdentityConfig) -
     c_rows = np.flatnonzero(coop)
     if n == 0 or c_rows.size == 0:
         return out
-    d = tracks.x[:, None, :3] - tracks.x[None, c_rows, :3]  # (N, C, 3)
-    dv = tracks.x[:, None, 3:6] - tracks.x[None, c_rows, 3:6]
-    dist = np.linalg.norm(d, axis=-1)
+    d = tracks.x[:, None, :] - tracks.x[None, c_rows, :]  # (N, C, 6)
+    dv = d[..., 3:6]
+    dist = np.hypot(d[..., 0], d[..., 1])
     near = (dist <= config.correlate_max_m) & (
         np.linalg.norm(dv, axis=-1) <= config.correlate_max_dv_m_s
     )
@@ -330,8 +334,8 @@ def correlate_cooperative(tracks: TrackTable, coop: B, config: IdentityConfig) -
     i, j = np.nonzero(near)
     if i.size == 0:
         return out
-    s = tracks.P[i, :3, :3] + tracks.P[c_rows[j], :3, :3]
-    s = 0.5 * (s + np.swapaxes(s, -1, -2)) + 1e-6 * np.eye(3)
+    s = tracks.P[i] + tracks.P[c_rows[j]]
+    s = 0.5 * (s + np.swapaxes(s, -1, -2)) + 1e-6 * np.eye(6)
     chol = np.linalg.cholesky(s)
     w = np.linalg.solve(chol, d[i, j][..., None])[..., 0]  # L w = d  =>  |w|² = dᵀ S⁻¹ d
     m2 = np.sum(w * w, axis=-1)
