@@ -93,7 +93,9 @@ class IdentityConfig:
     correlate_max_m : float
         Largest horizontal distance at which a track correlates with a cooperative track, m.
     correlate_max_dv_m_s : float
-        Largest velocity difference of correlated tracks, m/s.
+        Largest velocity difference of correlated tracks, m/s (a cap against degenerate
+        covariances only: a track started from a few bearings can be 50 m/s off before it
+        settles, A; the χ² gate does the work).
     correlate_updates : int
         Consecutive correlated updates after which the cooperative identity holds for life.
     min_aircraft_rcs_dbsm : float
@@ -116,7 +118,7 @@ class IdentityConfig:
     loiter_s: float = 120.0
     correlate_chi2: float = 22.46
     correlate_max_m: float = 300.0
-    correlate_max_dv_m_s: float = 40.0
+    correlate_max_dv_m_s: float = 80.0
     correlate_updates: int = 3
     min_aircraft_rcs_dbsm: float = -10.0
     max_remote_id_speed_m_s: float = 30.0
