@@ -461,6 +461,8 @@ class ServiceState:
     # ------------------------------------------------------------------ life cycle
 
     async def start(self) -> None:
+        if self._reader is not None:
+            return  # already started (a second lifespan on the same app)
         s = self.settings
         if s.replay is not None:
             path = Path(s.replay)
@@ -505,7 +507,9 @@ class ServiceState:
             raise ServiceError(409, "the service has no store to record a live run in")
         old = self.view.session if self.view is not None else None
         if old is not None and not old.finished:
-            await asyncio.to_thread(old.finish, {**old.summary(), "stopped_early": True})
+            # a run stopped before its first tick has nothing to score
+            summary = old.summary() if old.k > 0 else {"scenario": old.scenario.name}
+            await asyncio.to_thread(old.finish, {**summary, "stopped_early": True, "ticks": old.k})
         world, writer = self.world, self._writer
 
         def make() -> RunSession:
