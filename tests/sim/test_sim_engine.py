@@ -131,11 +131,8 @@ def test_kill_stops_detections_from_then_on(scenario: Scenario) -> None:
         sim.sense(sim.n_ticks)
 
 
-def test_kleine_brogel_runs_quickly() -> None:
-    import time
-
-    t = time.perf_counter()
+def test_kleine_brogel_senses_every_tick() -> None:
+    # speed is measured in benchmarks/sensing_speed.py, not here (the machine is shared)
     sim = Simulation(load_scenario("kleine-brogel-night"), seed=0)
     n = sum(len(sim.sense(k)) for k in range(sim.n_ticks))
     assert n > 1000
-    assert time.perf_counter() - t < 10.0
