@@ -1,7 +1,7 @@
 """Screenshot of the live web map mid-scenario, for the README (``docs/img/live-map.png``).
 
 Starts the picture service on ``kleine-brogel-night`` (seed 0) in a thread, lets the run go until
-the picture holds hostile tracks, an alert and a pending engagement proposal, pauses it (operator
+the picture holds a hostile track, an alarm and a pending engagement proposal, pauses it (operator
 token), opens the map as the commander in headless Debian Chromium (``/usr/bin/chromium``; never
 downloads a browser), selects the proposal's target and saves the screenshot.
 
@@ -40,20 +40,21 @@ def _wait_for_picture(api: httpx.Client, timeout_s: float) -> dict[str, Any]:
         props = api.get("/proposals?state=pending").json()["proposals"]
         alerts = api.get("/alerts?state=active").json()["alerts"]
         tracks = api.get("/tracks").json()["tracks"]
-        hostile = [t for t in tracks if t["identity"] in ("hostile", "suspect")]
-        if props and alerts and hostile:
+        hostile = [t for t in tracks if t["identity"] == "hostile"]
+        alarms = [a for a in alerts if a["level"] == "alarm"]
+        if props and alarms and hostile:
             return dict(props[0])
         time.sleep(0.5)
-    raise SystemExit(f"no pending proposal with alerts and hostile tracks within {timeout_s} s")
+    raise SystemExit(f"no pending proposal, alarm and hostile track within {timeout_s} s")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     here = Path(__file__).resolve().parent
     parser.add_argument("out", nargs="?", type=Path, default=here.parent / "docs/img/live-map.png")
-    parser.add_argument("--speed", type=float, default=10.0)
+    parser.add_argument("--speed", type=float, default=20.0)
     parser.add_argument("--width", type=int, default=1600)
-    parser.add_argument("--height", type=int, default=900)
+    parser.add_argument("--height", type=int, default=1000)
     args = parser.parse_args()
 
     settings = ServiceSettings(
@@ -79,6 +80,10 @@ def main() -> None:
             page.fill(
                 f'[data-proposal-id="{pid}"] [data-testid="proposal-reason"]',
                 "Hostile quadcopter inside the alert ring, no-fire zones clear",
+            )
+            page.eval_on_selector(
+                f'[data-testid="proposal-card"][data-proposal-id="{pid}"]',
+                "e => e.scrollIntoView({block: 'start'})",
             )
             page.wait_for_timeout(1500)
             args.out.parent.mkdir(parents=True, exist_ok=True)
