@@ -18,7 +18,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from dronewall.campaign.cli import register as register_campaign
 from dronewall.core.errors import DronewallError
+from dronewall.service.cli import register as register_serve
 
 if TYPE_CHECKING:
     pass
@@ -32,6 +34,8 @@ app = typer.Typer(
 )
 console = Console()
 err_console = Console(stderr=True)
+register_serve(app)  # dronewall serve: the picture service (web map and API)
+register_campaign(app)  # dronewall campaign: Monte Carlo runs on Dask
 
 
 def _fail(exc: DronewallError) -> typer.Exit:
@@ -77,8 +81,33 @@ def demo(
         "runs/demo"
     ),
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    headless: Annotated[
+        bool,
+        typer.Option(
+            "--headless",
+            help="Run as fast as possible without serving, write the run folder, print the summary "
+            "(the simulated operator of the scenario decides).",
+        ),
+    ] = False,
+    speed: Annotated[float, typer.Option(help="Live speed, x real time (0.1-100).")] = 5.0,
+    port: Annotated[int, typer.Option(help="Port of the picture service.")] = 8080,
 ) -> None:
-    """Run ``kleine-brogel-night`` and print a summary table and the report's path."""
+    """Run kleine-brogel-night live and serve its picture (web map and API) at the printed URL.
+
+    You are the commander who approves or rejects the proposals. When the scenario ends, the run
+    folder and its report are written; the service runs until Ctrl-C. With --headless the scenario
+    runs through at full speed with its simulated operator, and a summary table is printed.
+    """
+    if not headless:
+        if not 0.1 <= speed <= 100.0:
+            raise typer.BadParameter("must be within 0.1-100", param_hint="--speed")
+        from dronewall.service.cli import demo_live
+
+        try:
+            demo_live(out, speed=speed, port=port, seed=seed)
+        except DronewallError as exc:
+            raise _fail(exc) from exc
+        return
     from dronewall.pipeline import run_scenario
 
     result = run_scenario("kleine-brogel-night", out, seed=seed, progress=True)
