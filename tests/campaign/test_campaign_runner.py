@@ -29,6 +29,7 @@ from dronewall.sim import Scenario
 
 TINY = Path(__file__).with_name("tiny-raid.yaml")
 FAILING_SEED = 3
+ABORTED_SEED = 4
 
 
 @pytest.fixture(scope="module")
@@ -52,10 +53,18 @@ def scheduler() -> Iterator[str]:
         cluster.close()
 
 
-def fail_one_seed(scenario: Scenario, seed: int) -> list[dict[str, Any]]:
-    """Run the pipeline, except that seed ``FAILING_SEED`` raises (an injected failure)."""
+class AbortedRunError(BaseException):
+    """Not an ``Exception``: it escapes the run's own guard and fails the Dask task itself, as a
+    dead worker or a lost task would."""
+
+
+def fail_two_seeds(scenario: Scenario, seed: int) -> list[dict[str, Any]]:
+    """Run the pipeline, except that seed ``FAILING_SEED`` raises and seed ``ABORTED_SEED`` fails
+    its Dask task (injected failures)."""
     if seed == FAILING_SEED:
         raise RuntimeError(f"injected failure for seed {seed}")
+    if seed == ABORTED_SEED:
+        raise AbortedRunError(f"injected task failure for seed {seed}")
     return run_seed(scenario, seed)
 
 
@@ -106,15 +115,15 @@ def test_campaign_writes_one_row_per_run_and_threat(first: CampaignResult) -> No
 def test_same_seed_same_rows_and_a_failed_run_loses_nothing_else(
     first: CampaignResult, scheduler: str, tmp_path: Path
 ) -> None:
-    # Seeds 1, 2, 3 again, on whichever workers; seed 3 fails.
+    # Seeds 1, 2 again, on whichever workers; seed 3 raises, seed 4 fails its Dask task.
     second = run_campaign(
         TINY,
-        runs=3,
+        runs=4,
         seed0=1,
         out=tmp_path / "second",
         scheduler=scheduler,
         duration_s=20.0,
-        run_one=fail_one_seed,
+        run_one=fail_two_seeds,
     )
     before, after = _by_seed(first.table.to_pylist()), _by_seed(second.table.to_pylist())
     assert sorted(after) == [1, 2]  # the failed run has no rows; the others are all there
@@ -122,20 +131,23 @@ def test_same_seed_same_rows_and_a_failed_run_loses_nothing_else(
     assert after[2] == before[2]
     assert before[0] != before[1]  # and the seed matters
 
-    (failure,) = second.failures
+    failure, aborted = second.failures
     assert failure.seed == FAILING_SEED
     assert failure.error == "RuntimeError: injected failure for seed 3"
-    assert "fail_one_seed" in failure.traceback
+    assert "fail_two_seeds" in failure.traceback
     assert failure.worker is not None
+    assert aborted.seed == ABORTED_SEED
+    assert aborted.error == "AbortedRunError: injected task failure for seed 4"
+    assert "fail_two_seeds" in aborted.traceback  # the worker's traceback comes along
     saved = json.loads((tmp_path / "second" / "failures.json").read_text())
-    assert [(f["seed"], f["error"]) for f in saved] == [(3, failure.error)]
-    assert "fail_one_seed" in saved[0]["traceback"]
+    assert [(f["seed"], f["error"]) for f in saved] == [(3, failure.error), (4, aborted.error)]
+    assert "fail_two_seeds" in saved[0]["traceback"]
     page = (tmp_path / "second" / "campaign.html").read_text()
     assert "seed 3" in page
     assert "injected failure for seed 3" in page
     meta = json.loads(pq.read_schema(tmp_path / "second" / "campaign.parquet").metadata[
         b"dronewall.campaign"])  # fmt: skip
-    assert meta["failed_seeds"] == [3]
+    assert meta["failed_seeds"] == [3, 4]
 
 
 def test_command_runs_a_campaign_and_exit_codes_tell(scheduler: str, tmp_path: Path) -> None:

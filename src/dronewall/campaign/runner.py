@@ -24,7 +24,6 @@ kept. The output folder is written atomically (:func:`dronewall.pipeline.atomic_
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import importlib
@@ -356,6 +355,27 @@ def run_campaign(
     )
 
 
+def _task_failure(fut: Any, seed: int) -> RunFailure:
+    """The failure of a task that did not finish: its worker died (``KilledWorker`` after the
+    scheduler's retries), it raised past :func:`execute_run`'s guard, or it was lost.
+
+    The error is read with ``Future.exception()``, which returns it rather than raising it (a
+    ``BaseException`` raised through the client's event loop would never reach this thread).
+    """
+    try:
+        exc = fut.exception()
+        tb = fut.traceback()
+    except Exception as lost:  # cancelled: the scheduler forgot the task
+        exc, tb = lost, lost.__traceback__
+    if exc is None:  # pragma: no cover - the status said otherwise
+        exc = RuntimeError(f"the task ended with status {fut.status!r}")
+    return RunFailure(
+        seed=seed,
+        error=f"{type(exc).__name__}: {exc}",
+        traceback="".join(traceback.format_exception(type(exc), exc, tb)),
+    )
+
+
 def _collect(
     client: Any,
     futures: list[Any],
@@ -371,17 +391,10 @@ def _collect(
         task = bar.add_task(title, total=len(futures), failed=0) if bar is not None else None
         for fut in _distributed().as_completed(futures, loop=client.loop):
             seed = seed_of[fut.key]
-            try:
+            if fut.status == "finished":
                 got, failure = fut.result()
-            except (Exception, asyncio.CancelledError) as exc:  # the worker died, or was lost
-                got, failure = (
-                    [],
-                    RunFailure(
-                        seed=seed,
-                        error=f"{type(exc).__name__}: {exc}",
-                        traceback="".join(traceback.format_exception(exc)),
-                    ),
-                )
+            else:
+                got, failure = [], _task_failure(fut, seed)
             fut.release()
             rows.extend(got)
             if failure is not None:
