@@ -53,12 +53,14 @@ ALLOWED: dict[str, set[str]] = {
         "sensors",
         "sim",
         "tracking",
+        "metrics",
         "assess",
         "respond",
         "picture",
         "report",
-        "pipeline",
         "formats",
+        "adapters",
+        "pipeline",
     },
 }
 NUMERIC_CORE = {"core", "geo", "sensors", "sim", "tracking", "metrics", "assess", "respond"}
