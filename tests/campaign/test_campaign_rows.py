@@ -166,3 +166,11 @@ def test_page_shows_figures_failures_and_every_run() -> None:
     runs_section = page.split('<section id="runs">', 1)[1]
     for seed in (7, 8, 9):
         assert f'<td class="num">{seed}</td>' in runs_section
+
+
+def test_page_of_a_campaign_where_every_run_failed() -> None:
+    failures = [RunFailure(seed=s, error="KeyError: 'threats'", traceback="...") for s in (0, 1)]
+    page = render_campaign(rows_to_table([], {}), failures, {"scenario": "s", "runs": 2})
+    assert page.count("data:image/png;base64,") == 3  # empty figures say so, never crash
+    assert page.count('class="failed"') == 2
+    assert "2 run(s) failed" in page

@@ -47,7 +47,7 @@ def campaign(
     ] = 0,
     duration: Annotated[
         float | None,
-        typer.Option("--duration", help="Simulate only the first S seconds of the scenario."),
+        typer.Option("--duration", help="Simulate S seconds instead of the scenario's duration."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
