@@ -21,6 +21,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
@@ -82,6 +83,7 @@ def _hist(ax: Axes, values: F64, title: str, xlabel: str, note: str = "") -> Non
     ax.hist(values, bins=bins, color="#4c72b0", edgecolor="white")
     ax.axvline(float(np.median(values)), color="#d62728", lw=1.2, label="median")
     ax.set_ylabel("count")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(fontsize=8, loc="upper right")
     if note:
         ax.text(0.98, 0.75, note, ha="right", va="top", transform=ax.transAxes, fontsize=8)
@@ -113,11 +115,13 @@ def outcomes_png(threats: Sequence[Mapping[str, Any]], runs: Sequence[Mapping[st
         ax1.set_xlim(-0.6, max(counts.size, 4) - 0.4)
     ax1.set_xlabel("threats that reached their target's core")
     ax1.set_ylabel("runs")
+    ax1.yaxis.set_major_locator(MaxNLocator(integer=True))
     names = ("defeated", "leaked", "left")
     shares = [sum(1 for t in threats if t["outcome"] == n) for n in names]
     ax2.set_title("outcome of the threats", fontsize=10)
     ax2.bar(names, shares, color=["#1a7f37", "#d62728", "#7f7f7f"])
     ax2.set_ylabel("threats")
+    ax2.yaxis.set_major_locator(MaxNLocator(integer=True))
     fig.tight_layout()
     return _png(fig)
 
