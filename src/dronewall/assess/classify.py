@@ -52,12 +52,15 @@ that of ``κ`` independent looks at its mean features, and a change of behaviour
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
+from dronewall.assess.features import FeatureConfig
 from dronewall.assess.geometry import approx_height_m
 from dronewall.assess.keyed import match_ids
 from dronewall.core.errors import ConfigError
@@ -517,4 +520,256 @@ class BayesClassifier:
             p_uas=probs[:, UAS_MASK].sum(axis=1),
             rf_protocol=proto,
             rf_cue_now=cue,
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# The trained classifier (the default of the assess stage)
+# --------------------------------------------------------------------------------------------
+
+#: The shipped model file, rebuilt by ``tools/train_classifier.py``.
+MODEL_FILE = "track_classifier.json"
+_MODEL_FORMAT = "dronewall-track-classifier"
+
+
+def default_model_path() -> Path:
+    """Path of the shipped model file (package data beside this module)."""
+    return Path(__file__).resolve().parent / "data" / MODEL_FILE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrackClassifierModel:
+    """A trained multinomial logistic model over track features, evaluated in numpy.
+
+    With features ``f (N, F)`` (:data:`dronewall.assess.features.FEATURE_NAMES` order), hinge
+    columns ``h_k = max(0, f_{j_k} − κ_k)`` appended, standardisation ``u = (g − μ) / σ``, the
+    logits are ``z = (u Wᵀ + b) / T`` ``(N, C)`` (``W (C, D)``, ``b (C,)``, ``T`` the calibration
+    temperature) and the per-look probabilities ``softmax(z)``.
+    """
+
+    features: tuple[str, ...]
+    classes: tuple[str, ...]
+    knot_feature: NDArray[np.intp]
+    knot: F64
+    mean: F64
+    scale: F64
+    coef: F64
+    intercept: F64
+    temperature: float
+    training: Mapping[str, object] = field(default_factory=dict)
+
+    def logits(self, x: F64) -> F64:
+        """Calibrated logits ``(N, C)`` of feature rows ``x (N, F)``."""
+        g = np.concatenate([x, np.maximum(x[:, self.knot_feature] - self.knot[None, :], 0.0)], 1)
+        u = (g - self.mean[None, :]) / self.scale[None, :]
+        out: F64 = (u @ self.coef.T + self.intercept[None, :]) / self.temperature
+        return out
+
+    def predict_proba(self, x: F64) -> F64:
+        """Per-look class probabilities ``(N, C)``, rows summing to 1."""
+        return _softmax(self.logits(x))
+
+
+def _softmax(z: F64) -> F64:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    out: F64 = e / e.sum(axis=1, keepdims=True)
+    return out
+
+
+def load_model(path: Path | str | None = None) -> TrackClassifierModel:
+    """Read and check a model file written by ``tools/train_classifier.py``.
+
+    Raises
+    ------
+    ConfigError
+        naming the file and the field when the file is missing, is not JSON, is of another format,
+        or does not match this code's feature list and class vocabulary or its own shapes.
+    """
+    from dronewall.assess.features import FEATURE_NAMES
+
+    p = default_model_path() if path is None else Path(path)
+    src = str(p)
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError("classifier model file not found", source=src) from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"classifier model file is not JSON: {exc}", source=src) from exc
+    if not isinstance(doc, dict) or doc.get("format") != _MODEL_FORMAT:
+        raise ConfigError(
+            "not a track-classifier model", source=src, field="format", expected=_MODEL_FORMAT
+        )
+    if doc.get("version") != 1:
+        raise ConfigError(
+            "unsupported model version",
+            source=src,
+            field="version",
+            expected="1",
+            actual=repr(doc.get("version")),
+        )
+    features = tuple(doc.get("features", ()))
+    if features != FEATURE_NAMES:
+        raise ConfigError(
+            "model features differ from this code's feature list (retrain)",
+            source=src,
+            field="features",
+            expected=", ".join(FEATURE_NAMES),
+            actual=", ".join(map(str, features)),
+        )
+    classes = tuple(doc.get("classes", ()))
+    if classes != tuple(c.label for c in ObjectClass):
+        raise ConfigError("model classes differ from ObjectClass", source=src, field="classes")
+    try:
+        knots = doc["knots"]
+        knot_feature = np.array([features.index(str(k[0])) for k in knots], dtype=np.intp)
+        knot = np.array([float(k[1]) for k in knots], dtype=np.float64)
+        mean = np.asarray(doc["mean"], dtype=np.float64)
+        scale = np.asarray(doc["scale"], dtype=np.float64)
+        coef = np.asarray(doc["coef"], dtype=np.float64)
+        intercept = np.asarray(doc["intercept"], dtype=np.float64)
+        temperature = float(doc["temperature"])
+    except (KeyError, ValueError, TypeError, IndexError) as exc:
+        raise ConfigError(f"malformed model: {exc!r}", source=src) from exc
+    d = len(features) + knot.shape[0]
+    c = len(classes)
+    for name, arr, shape in (
+        ("mean", mean, (d,)),
+        ("scale", scale, (d,)),
+        ("coef", coef, (c, d)),
+        ("intercept", intercept, (c,)),
+    ):
+        if arr.shape != shape:
+            raise ConfigError(
+                f"wrong shape {arr.shape}", source=src, field=name, expected=str(shape)
+            )
+        if not np.all(np.isfinite(arr)):
+            raise ConfigError("non-finite values", source=src, field=name)
+    if not np.all(scale > 0) or not temperature > 0:
+        raise ConfigError("scale and temperature must be positive", source=src, field="scale")
+    training = doc.get("training", {})
+    return TrackClassifierModel(
+        features=features,
+        classes=classes,
+        knot_feature=knot_feature,
+        knot=knot,
+        mean=mean,
+        scale=scale,
+        coef=coef,
+        intercept=intercept,
+        temperature=temperature,
+        training=training if isinstance(training, dict) else {},
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrainedClassifierConfig:
+    """Settings of :class:`TrainedClassifier` (assumptions, A).
+
+    Parameters
+    ----------
+    tau_s : float
+        Forgetting time constant of the fused log-probabilities, s.
+    ident_epsilon : float
+        Likelihood of an ADS-B ident for a class that never carries one (the hard rule).
+    rf_gate_deg : float
+        Least half-width of the RF bearing gate, degrees (as :func:`rf_cues`).
+    features : FeatureConfig
+        Settings of the running statistics (must match the training run's; the defaults do).
+    model_path : Path or None
+        Model file; ``None`` takes the shipped one.
+    """
+
+    tau_s: float = 10.0
+    ident_epsilon: float = 1e-4
+    rf_gate_deg: float = 3.0
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+    model_path: Path | None = None
+
+    def __post_init__(self) -> None:
+        if not self.tau_s > 0:
+            raise ConfigError("must be positive", field="tau_s", actual=repr(self.tau_s))
+        if not 0.0 < self.ident_epsilon < 1.0:
+            raise ConfigError("must lie in (0, 1)", field="ident_epsilon")
+        if not self.rf_gate_deg > 0:
+            raise ConfigError("must be positive", field="rf_gate_deg")
+
+
+#: Classes an ADS-B (ICAO) ident is compatible with: manned aircraft.
+AIRCRAFT_CLASSES: frozenset[ObjectClass] = frozenset(
+    {ObjectClass.LIGHT_AIRCRAFT, ObjectClass.AIRLINER}
+)
+
+
+class TrainedClassifier:
+    """Trained per-look probabilities, fused over time per track, plus the hard ADS-B rule.
+
+    Per tick: features ``f`` (:class:`~dronewall.assess.features.TrackFeatures`), calibrated
+    logits ``z`` (:class:`TrackClassifierModel`), per-look log-probabilities
+    ``ℓ_t = log softmax(z)``; fused per ``track_id`` with ``λ = exp(−Δt / τ)``::
+
+        Λ_t = λ Λ_{t−1} + (1 − λ) ℓ_t       (Λ = ℓ at a track's first look)
+        p(c | track) ∝ exp(Λ_t,c + r_c)
+
+    ``Λ`` is an exponentially weighted geometric pooling of the looks: their features already carry
+    the history (running means), so the looks are strongly correlated and are averaged, not added;
+    a steady track's posterior equals its per-look posterior and one odd look moves it by ``1 − λ``.
+    ``r`` holds the one hand-made rule kept, a hard fact: an ADS-B (ICAO) ident marks a manned
+    aircraft, ``r_c = log ε_ident`` for the other classes (a spoofed ident is the identify stage's
+    business: it checks the claim against radar and RF). Everything else (Remote ID, RF
+    protocols, RCS, kinematics) is learned from the simulated campaigns.
+
+    Same interface as :class:`BayesClassifier`: ``update(t, tracks, detections)``.
+    """
+
+    def __init__(
+        self,
+        model: TrackClassifierModel | None = None,
+        config: TrainedClassifierConfig | None = None,
+        *,
+        origin_h_m: float = 0.0,
+        rf_sensors: frozenset[int] | None = None,
+    ) -> None:
+        from dronewall.assess.features import TrackFeatures
+
+        self.config = TrainedClassifierConfig() if config is None else config
+        self.model = load_model(self.config.model_path) if model is None else model
+        self.rf_sensors = rf_sensors
+        self.features = TrackFeatures(self.config.features, origin_h_m=origin_h_m)
+        rule = np.full(N_CLASSES, np.log(self.config.ident_epsilon))
+        rule[[int(c) for c in AIRCRAFT_CLASSES]] = 0.0
+        self._adsb_rule: F64 = rule
+        self._ids: I64 = np.empty(0, np.int64)
+        self._fused: F64 = np.empty((0, N_CLASSES))
+        self._t: F64 = np.empty(0)
+
+    def look_logprob(
+        self, t: float, tracks: TrackTable, detections: DetectionBatch
+    ) -> tuple[F64, I16]:
+        """Per-look log-probabilities ``(N, C)`` and this tick's RF cue; updates the features."""
+        cue = rf_cues(tracks.x[:, :3], detections, self.config.rf_gate_deg, self.rf_sensors)
+        x = self.features.update(t, tracks, cue)
+        z = self.model.logits(x)
+        z = z - z.max(axis=1, keepdims=True)
+        out: F64 = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        return out, cue
+
+    def update(self, t: float, tracks: TrackTable, detections: DetectionBatch) -> ClassifierOutput:
+        """Fuse this tick's look into each track's class probabilities; rows aligned with tracks."""
+        look, cue = self.look_logprob(t, tracks, detections)
+        found, row = match_ids(self._ids, tracks.track_id)
+        known = self._ids.size > 0
+        prev = self._fused[row] if known else look
+        dt = np.where(found, t - (self._t[row] if known else t), 0.0)
+        lam = np.exp(-np.maximum(dt, 0.0) / self.config.tau_s)[:, None]
+        fused = np.where(found[:, None], lam * prev + (1.0 - lam) * look, look)
+        adsb = (tracks.ident >= 0) & (tracks.ident < (1 << 24))
+        probs = _softmax(fused + np.where(adsb[:, None], self._adsb_rule[None, :], 0.0))
+        self._ids = tracks.track_id.copy()
+        self._fused = fused
+        self._t = np.full(len(tracks), float(t))
+        # the RF protocol attached within the memory, from the feature state (same rows)
+        proto = self.features.rf_protocol
+        return ClassifierOutput(
+            probs=probs, p_uas=probs[:, UAS_MASK].sum(axis=1), rf_protocol=proto, rf_cue_now=cue
         )
