@@ -206,6 +206,7 @@ class RunSession:
             frame,
             scenario.roe,
             EngagementConfig(proposal_ttl_s=scenario.policy.proposal_ttl_s),
+            site_values={s.id: s.value for s in scenario.sites},
         )
         self.book = DecisionBook()
         self.operator: Operator = (
@@ -474,7 +475,8 @@ def _tick(
             pk = engagement_pk(
                 effector,
                 ObjectClass(int(sim.truth.object_class[tru])),
-                int(sim.truth.rf_protocol[tru]),
+                # a jamming-immune object (autonomous, GNSS-independent) has no link to jam
+                -1 if sim.truth.jam_immune[tru] else int(sim.truth.rf_protocol[tru]),
             )
             killed = bool(outcome_rng.random() < pk)
         if killed:
@@ -483,6 +485,8 @@ def _tick(
         outcome = "killed" if killed else "missed"
         why = "target destroyed" if killed else "target survived (or no object behind the track)"
         book.assess(eng.recommendation_id, t, outcome, "simulation", why)
+        # the look of shoot-look-shoot: after a miss the track may be proposed again (next option)
+        advisor.record_outcome(eng.id, t, outcome)
         events.append(
             Event(
                 t=t,
