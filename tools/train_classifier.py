@@ -63,7 +63,7 @@ CALIBRATION_SEEDS = (2,)
 HELD_OUT_SEEDS = (100, 101)
 MAX_TICKS = 400
 STRIDE = 2
-C_REG = 1.0
+C_REG = 0.3
 #: Continuous features that get hinge columns at their training quintiles.
 HINGED = (
     "speed_mean_m_s",
@@ -75,7 +75,7 @@ HINGED = (
     "accel_m_s2",
     "rcs_dbsm",
     "hover_fraction",
-    "log_age_s",
+    "maturity",
 )
 QUANTILES = (0.2, 0.4, 0.6, 0.8)
 RF_GATE_DEG = 3.0  # as ClassifierConfig.rf_gate_deg
@@ -247,7 +247,7 @@ def train(
     if not np.array_equal(present, classes):
         missing = [ObjectClass(int(c)).label for c in classes if c not in present]
         raise SystemExit(f"training data has no rows of classes {missing}")
-    lr = LogisticRegression(C=c_reg, max_iter=1000, tol=1e-6)
+    lr = LogisticRegression(C=c_reg, max_iter=3000, tol=1e-6)
     lr.fit((Z - mean) / scale, train_data.y)
     coef = np.array([[_sig(v) for v in row] for row in lr.coef_])
     intercept = np.array([_sig(v) for v in lr.intercept_])

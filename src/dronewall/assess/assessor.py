@@ -22,6 +22,8 @@ from dronewall.assess.alerts import AlertConfig, AlertEvent, AlertManager
 from dronewall.assess.classify import (
     BayesClassifier,
     ClassifierConfig,
+    TrainedClassifier,
+    TrainedClassifierConfig,
     build_class_model,
 )
 from dronewall.assess.geometry import SiteGeometry, site_geometry
@@ -52,16 +54,32 @@ B = NDArray[np.bool_]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AssessConfig:
-    """Settings of every part of the assess stage."""
+    """Settings of every part of the assess stage.
+
+    ``classifier_kind`` chooses the classifier: ``"trained"`` (default; the shipped model,
+    :class:`~dronewall.assess.classify.TrainedClassifier`, set by ``trained``) or ``"rules"`` (the
+    earlier hand-made naive Bayes, :class:`~dronewall.assess.classify.BayesClassifier`, set by
+    ``classifier``).
+    """
 
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
     identity: IdentityConfig = field(default_factory=IdentityConfig)
     threat: ThreatConfig = field(default_factory=ThreatConfig)
     alerts: AlertConfig = field(default_factory=AlertConfig)
+    trained: TrainedClassifierConfig = field(default_factory=TrainedClassifierConfig)
+    classifier_kind: str = "trained"
 
     def __post_init__(self) -> None:
+        if self.classifier_kind not in ("trained", "rules"):
+            raise ConfigError(
+                "unknown classifier",
+                field="classifier_kind",
+                expected="trained or rules",
+                actual=repr(self.classifier_kind),
+            )
         for name, kind in (
             ("classifier", ClassifierConfig),
+            ("trained", TrainedClassifierConfig),
             ("identity", IdentityConfig),
             ("threat", ThreatConfig),
             ("alerts", AlertConfig),
@@ -202,14 +220,20 @@ class Assessor:
         self.alert_radius_m: F64 = np.array([x.alert_radius_m for x in self.sites], np.float64)
         self.core_radius_m: F64 = np.array([x.core_radius_m for x in self.sites], np.float64)
         self.site_value: F64 = np.array([x.value for x in self.sites], np.float64)
-        self.classifier = BayesClassifier(
-            build_class_model(
-                load_world().objects if objects is None else objects, self.config.classifier
-            ),
-            self.config.classifier,
-            origin_h_m=frame.h_m,
-            rf_sensors=rf_sensors,
-        )
+        self.classifier: BayesClassifier | TrainedClassifier
+        if self.config.classifier_kind == "rules":
+            self.classifier = BayesClassifier(
+                build_class_model(
+                    load_world().objects if objects is None else objects, self.config.classifier
+                ),
+                self.config.classifier,
+                origin_h_m=frame.h_m,
+                rf_sensors=rf_sensors,
+            )
+        else:
+            self.classifier = TrainedClassifier(
+                None, self.config.trained, origin_h_m=frame.h_m, rf_sensors=rf_sensors
+            )
         self.identifier = RuleIdentifier(self.config.identity)
         self.alerts = AlertManager(
             site_ids=self.site_ids,

@@ -671,7 +671,7 @@ class TrainedClassifierConfig:
     tau_s : float
         Forgetting time constant of the fused log-probabilities, s.
     ident_epsilon : float
-        Likelihood of an ADS-B ident for a class that never carries one (the hard rule).
+        Share of the model's own posterior kept beside the aircraft classes on an ADS-B track.
     rf_gate_deg : float
         Least half-width of the RF bearing gate, degrees (as :func:`rf_cues`).
     features : FeatureConfig
@@ -709,15 +709,16 @@ class TrainedClassifier:
     ``ℓ_t = log softmax(z)``; fused per ``track_id`` with ``λ = exp(−Δt / τ)``::
 
         Λ_t = λ Λ_{t−1} + (1 − λ) ℓ_t       (Λ = ℓ at a track's first look)
-        p(c | track) ∝ exp(Λ_t,c + r_c)
+        p(c | track) ∝ exp(Λ_t,c)
 
     ``Λ`` is an exponentially weighted geometric pooling of the looks: their features already carry
     the history (running means), so the looks are strongly correlated and are averaged, not added;
     a steady track's posterior equals its per-look posterior and one odd look moves it by ``1 − λ``.
-    ``r`` holds the one hand-made rule kept, a hard fact: an ADS-B (ICAO) ident marks a manned
-    aircraft, ``r_c = log ε_ident`` for the other classes (a spoofed ident is the identify stage's
-    business: it checks the claim against radar and RF). Everything else (Remote ID, RF
-    protocols, RCS, kinematics) is learned from the simulated campaigns.
+    One hand-made rule is kept, a hard fact: an ADS-B (ICAO) ident marks a manned aircraft. Such a
+    track's probabilities become ``(1 − ε) p_A + ε p`` with ``p_A`` the fused posterior restricted
+    to the aircraft classes (``softmax`` of ``Λ`` over those columns) and ``ε = ident_epsilon``;
+    a spoofed ident is the identify stage's business (it checks the claim against radar and RF).
+    Everything else (Remote ID, RF protocols, RCS, kinematics) is learned from simulated runs.
 
     Same interface as :class:`BayesClassifier`: ``update(t, tracks, detections)``.
     """
@@ -736,9 +737,9 @@ class TrainedClassifier:
         self.model = load_model(self.config.model_path) if model is None else model
         self.rf_sensors = rf_sensors
         self.features = TrackFeatures(self.config.features, origin_h_m=origin_h_m)
-        rule = np.full(N_CLASSES, np.log(self.config.ident_epsilon))
-        rule[[int(c) for c in AIRCRAFT_CLASSES]] = 0.0
-        self._adsb_rule: F64 = rule
+        self._aircraft: NDArray[np.intp] = np.array(
+            sorted(int(c) for c in AIRCRAFT_CLASSES), dtype=np.intp
+        )
         self._ids: I64 = np.empty(0, np.int64)
         self._fused: F64 = np.empty((0, N_CLASSES))
         self._t: F64 = np.empty(0)
@@ -763,8 +764,15 @@ class TrainedClassifier:
         dt = np.where(found, t - (self._t[row] if known else t), 0.0)
         lam = np.exp(-np.maximum(dt, 0.0) / self.config.tau_s)[:, None]
         fused = np.where(found[:, None], lam * prev + (1.0 - lam) * look, look)
+        probs = _softmax(fused)
         adsb = (tracks.ident >= 0) & (tracks.ident < (1 << 24))
-        probs = _softmax(fused + np.where(adsb[:, None], self._adsb_rule[None, :], 0.0))
+        if adsb.any():
+            # the hard rule: restricted to the aircraft columns, whatever the model thought
+            air = self._aircraft
+            eps = self.config.ident_epsilon
+            p_air = np.zeros((int(adsb.sum()), N_CLASSES))
+            p_air[:, air] = _softmax(fused[adsb][:, air])
+            probs[adsb] = (1.0 - eps) * p_air + eps * probs[adsb]
         self._ids = tracks.track_id.copy()
         self._fused = fused
         self._t = np.full(len(tracks), float(t))

@@ -22,7 +22,8 @@ of the horizontal course between looks, only while both looks move faster than `
 hover indicator ``s < hover_speed``, acceleration ``‖Δv‖ / Δt``, "RF-cued this look". The last RF
 protocol cued within ``rf_memory_s`` is kept as a one-hot code. Remote ID (ident ≥ 2²⁴) and ADS-B
 (ICAO ident in ``[0, 2²⁴)``) flags, the RCS running mean (0 with a "missing" flag when the track has
-no radar return), the number of sensors that updated the track and its age complete the vector.
+no radar return), the number of sensors that updated the track and its maturity (age, saturating at
+``maturity_s``) complete the vector.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "adsb_ident",
     "remote_id",
     "n_sensors",
-    "log_age_s",
+    "maturity",
 )
 N_FEATURES = len(FEATURE_NAMES)
 
@@ -91,15 +92,20 @@ class FeatureConfig:
         Course changes count only while the track moves faster than this, m/s.
     rf_memory_s : float
         How long the last RF protocol stays attached to a track, s.
+    maturity_s : float
+        The "maturity" feature is ``min(age, maturity_s) / maturity_s``: it lets the model discount
+        a young track's running means and saturates, so that a track's age (a property of the
+        scenario, not of the object) is not a class cue, s.
     """
 
     tau_s: float = 15.0
     hover_speed_m_s: float = 2.0
     turn_min_speed_m_s: float = 3.0
     rf_memory_s: float = 120.0
+    maturity_s: float = 30.0
 
     def __post_init__(self) -> None:
-        for name in ("tau_s", "hover_speed_m_s", "turn_min_speed_m_s", "rf_memory_s"):
+        for name in ("tau_s", "hover_speed_m_s", "turn_min_speed_m_s", "rf_memory_s", "maturity_s"):
             value = getattr(self, name)
             if not value > 0:
                 raise ConfigError("must be positive", field=name, actual=repr(value))
@@ -242,7 +248,7 @@ class TrackFeatures:
             ((ident >= 0) & (ident < ICAO_LIMIT)).astype(np.float64),
             (ident >= ICAO_LIMIT).astype(np.float64),
             _popcount(np.maximum(tracks.sensors, 0)),
-            np.log1p(age),
+            np.minimum(age, self.config.maturity_s) / self.config.maturity_s,
         ]
         out: F64 = np.stack(cols, axis=1) if n else np.empty((0, N_FEATURES))
         return out
