@@ -20,6 +20,7 @@ import argparse
 import os
 import platform
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -95,6 +96,11 @@ def main() -> None:
                 f"runs/s), setup {r.setup_s:5.1f} s, total {total:6.1f} s; mean run wall "
                 f"{per_run:.2f} s; failed {len(r.failures)}; {_load()}"
             )
+            if r.failures:  # a broken pipeline would time nothing: say why and stop
+                first = r.failures[0]
+                print(f"{len(r.failures)} run(s) failed; seed {first.seed}: {first.error}")
+                print(first.traceback)
+                sys.exit(1)
             results[k] = r
     base = min(results)
     for k, r in sorted(results.items()):
