@@ -22,6 +22,7 @@ import importlib.util
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -96,6 +97,34 @@ def run_all(seeds: tuple[int, ...], max_ticks: int) -> dict[str, NDArray[np.gene
     return res
 
 
+def pipeline_advice(source: str | Path, seed: int, kind: str, db: Path) -> dict[str, Any]:
+    """Run the whole pipeline with the ``kind`` classifier; recommendations by truth allegiance."""
+    from dronewall.assess import AssessConfig, Assessor
+    from dronewall.picture import EventStore
+    from dronewall.pipeline.session import RunSession
+
+    world = load_world()
+    scenario = load_scenario(source, world)
+    store = EventStore.open(db)
+    try:
+        session = RunSession(scenario, world, seed=seed, store=store)
+        rf = frozenset(s.index for s in session.sim.sensors if s.kind == "rf")
+        session.assessor = Assessor(
+            scenario.sites,
+            session.sim.frame,
+            AssessConfig(classifier_kind=kind),
+            objects=world.objects,
+            rf_sensors=rf,
+        )
+        with store.transaction():
+            while not session.done:
+                session.step()
+        summary = session.summary()
+    finally:
+        store.close()
+    return summary
+
+
 def confusion(y: NDArray[np.int64], pred: NDArray[np.int64]) -> NDArray[np.int64]:
     m = np.zeros((C, C), np.int64)
     np.add.at(m, (y, pred), 1)
@@ -136,7 +165,22 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, nargs="+", default=list(tc.HELD_OUT_SEEDS))
     ap.add_argument("--max-ticks", type=int, default=tc.MAX_TICKS)
+    ap.add_argument(
+        "--pipeline",
+        metavar="SCENARIO",
+        help="instead: run the whole pipeline on SCENARIO (name or file) with each classifier "
+        "and count the recommendations",
+    )
     args = ap.parse_args(argv)
+    if args.pipeline:
+        import tempfile
+
+        for kind in ("rules", "trained"):
+            with tempfile.TemporaryDirectory() as d:
+                sm = pipeline_advice(args.pipeline, args.seeds[0], kind, Path(d) / "e.sqlite")
+            keys = ("recommendations", "recommendations_against_civil", "engagements")
+            print(kind, {k: sm.get(k) for k in keys})
+        return 0
     trained = set(tc.TRAIN_SEEDS) | set(tc.CALIBRATION_SEEDS)
     if trained & set(args.seeds):
         raise SystemExit(f"seeds {sorted(trained & set(args.seeds))} were trained on")

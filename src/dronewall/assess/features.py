@@ -23,7 +23,8 @@ hover indicator ``s < hover_speed``, acceleration ``‖Δv‖ / Δt``, "RF-cued 
 protocol cued within ``rf_memory_s`` is kept as a one-hot code. Remote ID (ident ≥ 2²⁴) and ADS-B
 (ICAO ident in ``[0, 2²⁴)``) flags, the RCS running mean (0 with a "missing" flag when the track has
 no radar return), the number of sensors that updated the track and its maturity (age, saturating at
-``maturity_s``) complete the vector.
+``maturity_s``) and whether the tracker has confirmed it (clutter seldom is) complete the
+vector.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "remote_id",
     "n_sensors",
     "maturity",
+    "confirmed",
 )
 N_FEATURES = len(FEATURE_NAMES)
 
@@ -249,6 +251,7 @@ class TrackFeatures:
             (ident >= ICAO_LIMIT).astype(np.float64),
             _popcount(np.maximum(tracks.sensors, 0)),
             np.minimum(age, self.config.maturity_s) / self.config.maturity_s,
+            tracks.confirmed.astype(np.float64),
         ]
         out: F64 = np.stack(cols, axis=1) if n else np.empty((0, N_FEATURES))
         return out
