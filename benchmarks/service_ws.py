@@ -57,6 +57,7 @@ import os
 import platform
 import re
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -377,7 +378,10 @@ def run_server(args: argparse.Namespace) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await tick_task
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- clients process
@@ -530,7 +534,7 @@ def orchestrate(args: argparse.Namespace, argv: list[str]) -> str:
         port_s, pid_s = expect(server, "READY", 120).split()
         server_pid = int(pid_s)
         print(f"server pid {server_pid} on port {port_s}", file=sys.stderr)
-        result = Path(tempfile.mkdtemp(prefix="dw-bench-ws-")) / "clients.json"
+        result = tokens.parent / "clients.json"
         clients = subprocess.Popen(
             [*me, "--role", "clients", "--port", port_s, "--clients", str(args.clients),
              "--nl-clients", str(args.nl_clients), "--result", str(result),
@@ -566,6 +570,7 @@ def orchestrate(args: argparse.Namespace, argv: list[str]) -> str:
                     p.wait(30)
                 if p.poll() is None:
                     p.kill()
+        shutil.rmtree(tokens.parent, ignore_errors=True)
 
     wall = t1 - t0
     cores = (cpu1 - cpu0) / wall
