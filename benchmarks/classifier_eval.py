@@ -209,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
         print(f"macro-F1 {f1:.3f} (all confirmed rows), {f1_10:.3f} (age >= 10 s)")
+        big = cm.sum(axis=1) >= 100
+        print(f"macro-F1 {np.nanmean(per[big]):.3f} over the classes with >= 100 truth rows")
         print(f"age >= 10 s: birds called bird {b:.3f} (n={nb}), UAS called UAS {u:.3f} (n={nu})")
         print(f"top-class ECE {ece:.3f}")
     ms_new, ms_old = r["ms_per_tick"]
