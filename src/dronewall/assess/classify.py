@@ -1,5 +1,14 @@
 """Track classification: class probabilities from kinematics, RCS, RF cues and cooperative ident.
 
+Two classifiers with one interface (``update(t, tracks, detections) -> ClassifierOutput``):
+
+* :class:`TrainedClassifier` (the assess stage's default): a multinomial logistic model trained on
+  simulated runs (``tools/train_classifier.py``), shipped as ``data/track_classifier.json``,
+  evaluated in numpy over the features of :mod:`dronewall.assess.features`, calibrated by a
+  temperature and fused over time; see its docstring and ``docs/classifier.md``.
+* :class:`BayesClassifier`: the earlier hand-made naive Bayes over catalogue bands, described
+  below; selectable with ``AssessConfig(classifier_kind="rules")``.
+
 Data layout
 -----------
 Input: a :class:`~dronewall.core.tracks.TrackTable` of ``N`` tracks (``x (N, 6)`` ENU m and m/s,
