@@ -63,7 +63,13 @@ def serve_in_thread(settings: ServiceSettings, port: int = 0) -> Iterator[str]:
     app = create_app(settings)
     port = port or _free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws="websockets-sansio"
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        ws="websockets-sansio",
+        ws_per_message_deflate=False,  # as `dronewall serve` (see service.cli)
     )
     server = uvicorn.Server(config)
     errors: list[BaseException] = []
