@@ -79,7 +79,7 @@ def main() -> None:
     results: dict[int, CampaignResult] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for k in args.workers:
-            t = time.perf_counter()
+            t, cpu0 = time.perf_counter(), os.times()
             r = run_campaign(
                 args.scenario,
                 runs=args.runs,
@@ -89,12 +89,20 @@ def main() -> None:
                 duration_s=args.duration,
             )
             total = time.perf_counter() - t
+            cpu1 = os.times()
+            # CPU of the worker processes (children, reaped when the cluster closes), start-up
+            # included: against k cores x total time it shows how much of the cores they got.
+            workers_cpu = (cpu1.children_user - cpu0.children_user) + (
+                cpu1.children_system - cpu0.children_system
+            )
             walls = r.table.column("wall_time_s").to_pylist()
             per_run = sum(walls) / len(walls) if walls else float("nan")
             print(
                 f"{k} worker(s): compute {r.compute_s:7.1f} s ({args.runs / r.compute_s:5.2f} "
                 f"runs/s), setup {r.setup_s:5.1f} s, total {total:6.1f} s; mean run wall "
-                f"{per_run:.2f} s; failed {len(r.failures)}; {_load()}"
+                f"{per_run:.2f} s; worker CPU {workers_cpu:.1f} s = "
+                f"{workers_cpu / (k * total):.0%} of {k} core(s) over the total; "
+                f"failed {len(r.failures)}; {_load()}"
             )
             if r.failures:  # a broken pipeline would time nothing: say why and stop
                 first = r.failures[0]
