@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from service_helpers import TestClient, mixed_scenario, step
+from service_helpers import LIVE_TICKS, TestClient, mixed_scenario, step
 
 from dronewall.service import ServiceSettings, create_app
 from dronewall.service.testing import write_demo_tokens
@@ -28,7 +28,7 @@ def tokens_file(folder: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def live(folder: Path, tokens_file: Path) -> Iterator[TestClient]:
-    """A live kb-mixed run stepped to just after its first engagement proposal (t0 + 103 s)."""
+    """A live kb-mixed run stepped to just after its first engagement proposal (LIVE_TICKS)."""
     settings = ServiceSettings(
         scenario=str(mixed_scenario(folder)),
         db=str(folder / "live.sqlite"),
@@ -36,15 +36,15 @@ def live(folder: Path, tokens_file: Path) -> Iterator[TestClient]:
         autostart=False,
     )
     with TestClient(create_app(settings)) as client:
-        step(client, 105)
+        step(client, LIVE_TICKS)
         yield client
 
 
 @pytest.fixture(scope="module")
 def short_run(folder: Path) -> Path:
-    """A recorded 150 s run of kb-mixed (batch, simulated operator)."""
+    """A recorded 360 s run of kb-mixed (batch, simulated operator): proposals and decisions."""
     from dronewall.pipeline import run_scenario
 
     out = folder / "short-run"
-    run_scenario(mixed_scenario(folder, duration_s=150), out, seed=0)
+    run_scenario(mixed_scenario(folder, duration_s=360), out, seed=0)
     return out

@@ -16,7 +16,13 @@ with warnings.catch_warnings():
 from dronewall.service.runtime import ServiceState
 from dronewall.sim.scenario import scenarios_dir
 
-__all__ = ["TOKENS", "TestClient", "auth", "mixed_scenario", "service", "step"]
+__all__ = ["LIVE_TICKS", "TOKENS", "TestClient", "auth", "mixed_scenario", "service", "step"]
+
+#: Ticks the live fixtures run: just after the first engagement proposal of kb-mixed (seed 0),
+#: made at tick 284 against a hostile quadcopter approaching Kleine-Brogel (measured: the trained
+#: classifier and the WARNING-level proposal threshold no longer propose against the gull that
+#: drew the first proposal at tick 103 before).
+LIVE_TICKS = 290
 
 TOKENS = {
     "viewer": "viewer-token",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service_helpers import TestClient, auth, service, step
+from service_helpers import LIVE_TICKS, TestClient, auth, service, step
 
 
 def _pending(client: TestClient) -> list[dict[str, Any]]:
@@ -19,7 +19,7 @@ def test_health_needs_no_token_and_reports_the_live_run(live: TestClient) -> Non
     assert body["mode"] == "live"
     assert body["status"] == "ok"
     assert body["t_start"] < body["t"] < body["t_end"]
-    assert body["t"] - body["t_start"] == 105.0
+    assert body["t"] - body["t_start"] == float(LIVE_TICKS)
     assert body["paused"] is False
 
 
@@ -40,7 +40,7 @@ def test_me_names_user_role_and_clearances(live: TestClient) -> None:
 
 def test_tracks_carry_the_contract_fields_and_belgian_labels(live: TestClient) -> None:
     body = live.get("/api/v1/tracks", headers=auth("viewer")).json()
-    assert body["tracks"], "the live picture has tracks after 105 s"
+    assert body["tracks"], f"the live picture has tracks after {LIVE_TICKS} s"
     for tr in body["tracks"]:
         assert tr["status"] in {"tentative", "confirmed", "coasting"}
         assert 50.0 < tr["lat"] < 52.5
@@ -111,7 +111,7 @@ def test_tracks_at_a_past_time_come_from_the_store(live: TestClient) -> None:
 
 def test_viewer_and_operator_cannot_approve(live: TestClient) -> None:
     props = _pending(live)
-    assert props, "a proposal is pending at t0 + 105 s"
+    assert props, f"a proposal is pending at t0 + {LIVE_TICKS} s"
     pid = props[0]["proposal_id"]
     for who in ("viewer", "operator"):
         r = live.post(f"/api/v1/proposals/{pid}/approve", json={"reason": "go"}, headers=auth(who))

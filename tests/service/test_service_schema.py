@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from service_helpers import TestClient, auth, mixed_scenario, service, step
+from service_helpers import LIVE_TICKS, TestClient, auth, mixed_scenario, service, step
 
 from dronewall.service import ServiceSettings, create_app
 
@@ -24,7 +24,7 @@ def fuzz_client(folder: Path, tokens_file: Path) -> Iterator[TestClient]:
         autostart=False,
     )
     with TestClient(create_app(settings_)) as client:
-        step(client, 105)
+        step(client, LIVE_TICKS)
         yield client
 
 

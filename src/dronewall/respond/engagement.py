@@ -92,7 +92,10 @@ class EngagementConfig:
     Parameters
     ----------
     min_threat_score : float
-        Least threat score (at the most-threatened site) for a track to be considered.
+        Least threat score (at the most-threatened site) for a track to be considered. The default
+        0.4 is the raise threshold of the WARNING alert level (``AlertConfig.raise_thresholds``):
+        nothing is proposed against a track before it could have raised a warning, so an
+        operator never sees a proposal on a track that is only at WATCH.
     min_pk : float
         Floor on expected Pk: cheaper options below it are not "effective".
     max_time_to_intercept_s : float
@@ -172,7 +175,7 @@ class EngagementConfig:
         up win over an expensive one that is only slightly surer.
     """
 
-    min_threat_score: float = 0.3
+    min_threat_score: float = 0.4
     min_pk: float = 0.3
     max_time_to_intercept_s: float = 1200.0
     max_alternatives: int = 6
