@@ -1481,14 +1481,16 @@ class EngagementAdvisor:
         if not self._killed:
             return out
         look = self.config.reengage_delay_s
-        for i, tid in enumerate(tracks.track_id.tolist()):
-            t_kill = self._killed.get(tid)
-            if t_kill is None:
-                continue
-            if float(tracks.t_update[i]) > t_kill + look:  # seen again: the kill was wrong
-                del self._killed[tid]
-            else:
-                out[i] = True
+        ids = np.fromiter(self._killed.keys(), np.int64, len(self._killed))
+        t_kill = np.fromiter(self._killed.values(), np.float64, len(self._killed))
+        order = np.argsort(ids)
+        ids, t_kill = ids[order], t_kill[order]
+        at = np.minimum(np.searchsorted(ids, tracks.track_id), ids.size - 1)
+        hit = ids[at] == tracks.track_id
+        seen_again = hit & (tracks.t_update > t_kill[at] + look)  # the kill was wrong
+        for tid in tracks.track_id[seen_again].tolist():
+            del self._killed[tid]
+        out[:] = hit & ~seen_again
         return out
 
     def _failed_mask(self, tracks: TrackTable, rows: IntP) -> B:
