@@ -205,7 +205,9 @@ class RunSession:
             scenario.fire_units,
             frame,
             scenario.roe,
-            EngagementConfig(proposal_ttl_s=scenario.policy.proposal_ttl_s),
+            EngagementConfig(
+                proposal_ttl_s=scenario.policy.proposal_ttl_s, policy=scenario.policy.engagement
+            ),
             site_values={s.id: s.value for s in scenario.sites},
         )
         self.book = DecisionBook()

@@ -76,6 +76,8 @@ ENGAGEABLE_IDENTITIES: frozenset[Identity] = frozenset({Identity.SUSPECT, Identi
 
 #: How :class:`EngagementAdvisor` shares its units among the tracks of a tick.
 WtaAdviceMethod = Literal["vlsn", "milp", "greedy", "per-track"]
+EngagementPolicy = Literal["cost-aware", "most-capable-first"]
+"""Firing doctrines of the advice (see :attr:`EngagementConfig.policy`)."""
 
 #: Slack on envelope re-checks, m (round-off only).
 _ENVELOPE_SLACK_M = 1e-6
@@ -167,6 +169,11 @@ class EngagementConfig:
     exclude_failed_effector : bool
         Shoot-look-shoot: after an engagement against a track is assessed missed, the effector
         type that missed is not proposed against that track again; the next option is.
+    policy : {"cost-aware", "most-capable-first"}
+        The firing doctrine the advice follows. ``"cost-aware"`` (default): the assignment
+        objective above, the cheapest effective layer first. ``"most-capable-first"``: the
+        baseline the cost-exchange benchmark compares against (issue 5), the most capable
+        effector in reach first, whatever it costs.
     plan_follow_up : bool
         The assignment weighs each (unit, track) as a shoot-look-shoot plan: the shot now and,
         if it misses, the cheapest effective follow-up that can still intercept before the
@@ -194,6 +201,7 @@ class EngagementConfig:
     duplicate_speed_m_s: float = 25.0
     duplicate_window_s: float = 30.0
     wta_method: WtaAdviceMethod = "vlsn"
+    policy: EngagementPolicy = "cost-aware"
     cost_weight_per_eur: float = 3e-5
     default_site_value: float = 100.0
     wta_time_limit_s: float = 0.2
@@ -225,6 +233,12 @@ class EngagementConfig:
         ):
             if not getattr(self, name) >= 0:
                 raise ConfigError("must be >= 0", field=name)
+        if self.policy not in get_args(EngagementPolicy):
+            raise ConfigError(
+                f"unknown engagement policy; expected one of {get_args(EngagementPolicy)}",
+                field="policy",
+                actual=repr(self.policy),
+            )
         if self.wta_method not in get_args(WtaAdviceMethod):
             raise ConfigError(
                 "unknown assignment method",

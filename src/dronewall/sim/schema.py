@@ -114,6 +114,8 @@ class PolicyModel(_Strict):
     approve_delay_s: float = Field(default=20.0, ge=0)
     proposal_ttl_s: float = Field(default=60.0, gt=0)
     approve: bool = True
+    engagement: Literal["cost-aware", "most-capable-first"] = "cost-aware"
+    """The advice's firing doctrine (``EngagementConfig.policy``)."""
 
 
 Behaviour = Literal[
