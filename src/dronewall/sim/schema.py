@@ -471,6 +471,7 @@ def parse_scenario(path: Path, world: World) -> Scenario:
         approve_delay_s=f.policy.approve_delay_s,
         proposal_ttl_s=f.policy.proposal_ttl_s,
         approve=f.policy.approve,
+        engagement=f.policy.engagement,
     )
 
     objects: list[ObjectSpec] = []

@@ -70,7 +70,14 @@ class OperatorPolicy:
     approve_delay_s: float = 20.0
     proposal_ttl_s: float = 60.0
     approve: bool = True
+    engagement: str = "cost-aware"
+    """The advice's firing doctrine, ``EngagementConfig.policy`` ("cost-aware" or
+    "most-capable-first")."""
 
     def __post_init__(self) -> None:
+        if self.engagement not in ("cost-aware", "most-capable-first"):
+            raise ValueError(
+                f"engagement must be 'cost-aware' or 'most-capable-first', not {self.engagement!r}"
+            )
         if self.approve_delay_s < 0 or self.proposal_ttl_s <= 0:
             raise ValueError("approve_delay_s must be >= 0 and proposal_ttl_s > 0")
