@@ -13,6 +13,7 @@ from dronewall.core.taxonomy import PROTECTED_IDENTITIES, UAS_CLASSES, Identity,
 from dronewall.respond import (
     Alternative,
     EngagementAdvisor,
+    EngagementConfig,
     Recommendation,
     enforce_hard_rule,
 )
@@ -114,15 +115,18 @@ def check_allowed(recs, tracks, a, adv: EngagementAdvisor, roe: RulesOfEngagemen
         assert rec.pk >= adv.config.min_pk
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     picture=pictures(),
     roe=roes,
     magazines=st.lists(st.one_of(st.none(), st.integers(1, 3)), min_size=6, max_size=6),
+    policy=st.sampled_from(["cost-aware", "most-capable-first"]),
 )
-def test_recommendations_respect_the_hard_rule_stock_and_envelope(picture, roe, magazines) -> None:
+def test_recommendations_respect_the_hard_rule_stock_and_envelope(
+    picture, roe, magazines, policy
+) -> None:
     tracks, a = picture
-    adv = EngagementAdvisor(units(magazines), FRAME, roe)
+    adv = EngagementAdvisor(units(magazines), FRAME, roe, EngagementConfig(policy=policy))
     start = adv.state().rounds_left.copy()
     spent = np.zeros_like(start)
     for k in range(4):  # several ticks, committing everything, to drain magazines

@@ -520,6 +520,12 @@ def time_to_core_top(assessment: Assessment, rows: IntP) -> F64:
     return out
 
 
+def _never_later(n: int, u: int) -> WaitOptions:
+    """Wait options of ``n`` tracks and ``u`` units when no unit is ever waited for."""
+    never = np.full((n, u), np.inf)
+    return WaitOptions(done_s=never, start_s=never, reach_s=never)
+
+
 def _is_jammer(e: EffectorType) -> bool:
     return e.rf_link_only or (not e.kinetic and e.layer == Layer.EW)
 
@@ -937,7 +943,9 @@ class EngagementAdvisor:
             return []
         n, u = rows.shape[0], len(self.units)
         f = self.feasibility(t, tracks, assessment, rows)
-        w = self.wait_options(t, tracks, assessment, rows)
+        mcf = cfg.policy == "most-capable-first"
+        # The most-capable-first doctrine never waits for a unit: what it could do later is moot.
+        w = _never_later(n, u) if mcf else self.wait_options(t, tracks, assessment, rows)
         failed = self._failed_mask(tracks, rows)  # shoot-look-shoot: not that effector again
         feasible = f.feasible & ~failed
         if failed.any():
@@ -958,7 +966,7 @@ class EngagementAdvisor:
         same_object = (
             np.linalg.norm(x[:, None, :3] - x[None, :, :3], axis=-1) <= cfg.duplicate_radius_m
         ) & (np.linalg.norm(x[:, None, 3:6] - x[None, :, 3:6], axis=-1) <= cfg.duplicate_speed_m_s)
-        if cfg.wta_method != "per-track":
+        if mcf or cfg.wta_method != "per-track":
             tick = _Tick(
                 t=t,
                 tracks=tracks,
@@ -975,7 +983,8 @@ class EngagementAdvisor:
                 expensive=expensive,
                 same_object=same_object,
             )
-            return self._final_check(t, self._assign(tick), tracks, assessment)
+            chosen = self._most_capable_first(tick) if mcf else self._assign(tick)
+            return self._final_check(t, chosen, tracks, assessment)
         decided = np.zeros(n, np.bool_)  # proposed or deferred this tick
         used: dict[int, float] = {}  # unit -> time to intercept of its proposal this tick
         recs: list[Recommendation] = []
@@ -1931,3 +1940,119 @@ class EngagementAdvisor:
                 else f"at most {self.config.max_shots_per_track} shot(s) per track per tick"
             )
         self._defer(c.t, tid, c.ttc_top[i], why, declined=self.effectors[best].id)
+
+    # ---------------------------------------------------- most capable first
+    def capability_order(self, f: Feasibility, feasible: B, i: int) -> IntP:
+        """Units ranked for candidate ``i`` by the most-capable-first doctrine, ``(U,)``.
+
+        Feasible units first, then those that intercept before the track reaches the core, then
+        the highest expected Pk, then the longest reach (``max_range_m``), then the higher layer,
+        then the shortest time to intercept. Cost plays no part. Pk is compared to 1e-9 so that
+        effectors with the same Pk table tie exactly.
+        """
+        pk = np.round(f.pk[i], 9)
+        out: IntP = np.lexsort(
+            (f.t_go[i], -self.layer, -self.max_range_m, -pk, f.late[i], ~feasible[i])
+        )
+        return out
+
+    def _most_capable_first(self, c: _Tick) -> list[Recommendation]:
+        """The most-capable-first doctrine: per track, most threatening first, the most capable
+        unit that can engage it now, whatever its cost.
+
+        The baseline of the cost-exchange benchmark (issue 5), what the issue criticises: the
+        candidates, their feasibility (envelope, time to intercept, stock, unit ready, ROE,
+        no-fire zones, RF cue for jammers, Pk floor), the shoot-look-shoot memory and the
+        duplicate-track rules are those of the cost-aware advice (computed once in
+        :meth:`recommend`, and :meth:`_final_check` with :func:`enforce_hard_rule` is the same
+        exit). What differs is only the choice: :meth:`capability_order` instead of the
+        assignment; no unit is held back for a cheaper one, no expensive effector is vetoed
+        against a low-value class. Each unit takes at most one proposal per tick, each track one.
+        """
+        t, tracks, assessment, rows, f = c.t, c.tracks, c.assessment, c.rows, c.f
+        n = rows.shape[0]
+        tid = tracks.track_id[rows]
+        values = self.threat_values(assessment, rows)
+        decided = np.zeros(n, np.bool_)
+        used: set[int] = set()
+        recs: list[Recommendation] = []
+        for i in range(n):  # candidate tracks of a tick, most threatening first: a handful
+            dup = np.flatnonzero(c.same_object[i] & decided)
+            if dup.size:  # the most threatening track of the object speaks for it
+                self._defer(
+                    t,
+                    int(tid[i]),
+                    c.ttc_top[i],
+                    f"likely a duplicate track of track {int(tid[dup[0]])}, decided this tick",
+                )
+                continue
+            if not c.feasible[i].any():
+                continue
+            order = self.capability_order(f, c.feasible, i)
+            best = next((int(k) for k in order if c.feasible[i, k] and k not in used), None)
+            decided[i] = True
+            if best is None:
+                taken = ", ".join(self.unit_ids[k] for k in order if c.feasible[i, k])
+                self._defer(
+                    t,
+                    int(tid[i]),
+                    c.ttc_top[i],
+                    f"every unit that can engage it ({taken}) is proposed against a more "
+                    "threatening track this tick",
+                )
+                continue
+            used.add(best)
+            recs.append(
+                self._make(
+                    t,
+                    tracks,
+                    assessment,
+                    int(rows[i]),
+                    i,
+                    best,
+                    order,
+                    f,
+                    c.per_kill,
+                    c.feasible,
+                    used,
+                    why=self._capability_why(c, i, best, used),
+                    note=self._capability_note(c, i, best),
+                    value=float(values[i]),
+                    method="most-capable-first",
+                )
+            )
+        return recs
+
+    def _capability_why(self, c: _Tick, i: int, k: int, used: set[int]) -> dict[int, str]:
+        """Why each other feasible unit was not chosen under most-capable-first."""
+        f = c.f
+        out = self._failed_why(int(c.tracks.track_id[c.rows[i]]))
+        p_k = float(f.pk[i, k])
+        for kk in range(len(self.units)):
+            if kk == k or kk in out or not c.feasible[i, kk]:
+                continue
+            p_kk = float(f.pk[i, kk])
+            if kk in used:
+                out[kk] = "unit already proposed against another track this tick"
+            elif bool(f.late[i, kk]) and not bool(f.late[i, k]):
+                out[kk] = "intercept after the track would reach the core"
+            elif round(p_kk, 9) < round(p_k, 9):
+                out[kk] = f"less capable: Pk {p_kk:.2f} against {p_k:.2f}"
+            else:
+                out[kk] = (
+                    f"as capable (Pk {p_kk:.2f}) but shorter reach "
+                    f"({format_distance(float(self.max_range_m[kk]))}) or a lower layer"
+                )
+        return out
+
+    def _capability_note(self, c: _Tick, i: int, k: int) -> str:
+        """The closing clause of a most-capable-first reason: the doctrine and its price."""
+        note = "most capable effector in reach (doctrine most-capable-first; cost not weighed)"
+        cheaper = c.feasible[i] & (c.per_kill[i] < c.per_kill[i, k])
+        if cheaper.any():
+            kk = int(np.argmin(np.where(cheaper, c.per_kill[i], np.inf)))
+            note += (
+                f"; {self.unit_ids[kk]} ({self.effectors[kk].name}) could engage at "
+                f"{c.per_kill[i, kk]:,.0f} EUR per expected kill"
+            )
+        return note
