@@ -101,11 +101,13 @@ import numpy as np  # noqa: E402
 
 from dronewall.core.measurements import DetectionBatch, MeasurementKind  # noqa: E402
 from dronewall.metrics.gospa import GospaResult, gospa, mean_gospa  # noqa: E402
+from dronewall.tracking.imm import drone_imm  # noqa: E402
 from dronewall.tracking.tracker import MultiSensorTracker, TrackerConfig  # noqa: E402
 
 # --------------------------------------------------------------------------- parameters
 
 SCAN_S = 1.0  # scan period, s
+FPV_SCAN_S = 2.0  # scan period of manoeuvring-fpv, s (see FPV_MANOEUVRES)
 HALF_SIDE_M = 5_000.0  # the cv square is ±5 km ...
 DENSITY_PER_KM2 = 10.0  # ... and grows beyond 1,000 targets to keep 10 targets per km²
 CLUTTER_PER_KM2 = 1.0  # clutter plots per km² per scan (position sensor)
@@ -114,6 +116,7 @@ P_D = 0.9
 Q_CV = 0.1  # m²/s³, truth and filter of the cv and polar scenarios
 Q_CROSSING = 0.01  # m²/s³, truth and filter of the crossing scenario
 Q_MANOEUVRING = 9.0  # m²/s³, filter of the manoeuvring scenario (≈ (3 m/s²)² · 1 s)
+Q_FPV = 50.0  # m²/s³, Stone Soup's filter on manoeuvring-fpv: the best q of our NCV sweep there
 SPEED_MIN, SPEED_MAX = 5.0, 30.0  # m/s, small drones
 DEATH_P = 0.002  # per scan (cv)
 RADAR_SIGMA_RANGE_M = 10.0
@@ -177,20 +180,49 @@ OUR_CONFIG: dict[str, dict[str, Any]] = {
     "crossing": {**_COMMON, "motion_model": "ncv", "q_horizontal": Q_CROSSING},
     # The drone IMM (cruise, turns, hover) with the same manoeuvre noise as the NCV peers.
     "manoeuvring": {**_COMMON, "motion_model": "imm", "q_horizontal": Q_MANOEUVRING},
+    # 2 s scans: a confirmed track still dies at its 4th missed scan in a row
+    "manoeuvring-fpv": {
+        **_COMMON,
+        "motion_model": "imm",
+        "q_horizontal": Q_FPV,
+        "confirmed_max_coast_s": 3.5 * FPV_SCAN_S,
+    },
 }
 
 # --probes: extra runs of our tracker with these overrides of OUR_CONFIG, to see in the same run
 # what another choice would buy. Rows "ours, probe <name>". A probe whose overrides leave a
 # scenario's configuration unchanged is not run for it; "_families" limits a probe to some.
+MANOEUVRING = ("manoeuvring", "manoeuvring-fpv")
+NCV_SWEEP = (0.5, 2.0, 4.0, 9.0, 16.0, 25.0, 50.0, 100.0, 200.0)  # m²/s³
+IMM_BANK_RATES = (0.2, 0.5, 1.0)  # rad/s
 OUR_PROBES: dict[str, dict[str, Any]] = {
     # the tracker's own track-management defaults
     "defaults": {"initiator": "mofn", "llr_confirm": 9.1, "confirmed_max_coast_s": 15.0},
     "jpda": {"associator": "jpda", "gate_probability": 0.99},
-    # the IMM against constant velocity alone: at the manoeuvre-tuned q of the Stone Soup peers,
-    # and the IMM's own cruise mode (q_h 0.5 m²/s³) alone
-    "ncv": {"motion_model": "ncv", "_families": ("manoeuvring",)},
-    "ncv-cruise": {"motion_model": "ncv", "q_horizontal": 0.5, "_families": ("manoeuvring",)},
     "imm": {"motion_model": "imm", "_families": ("cv", "crossing")},
+    # A richer drone IMM (not yet selectable in TrackerConfig: given to the tracker's constructor):
+    # three turn rates a side, a manoeuvre NCV at 4x the manoeuvre noise, shorter sojourns (10 s
+    # cruise and hover, 4 s the rest: chosen on seeds 0-3 of the manoeuvring scenarios).
+    "imm-bank": {
+        "_imm": lambda c: drone_imm(
+            turn_rates=IMM_BANK_RATES,
+            q_horizontal=c.q_horizontal,
+            q_vertical=c.q_vertical,
+            manoeuvre_q_horizontal=4.0 * c.q_horizontal,
+            mean_sojourn_s=(10.0, *[4.0] * (2 * len(IMM_BANK_RATES) + 1), 10.0),
+        ),
+        "_families": MANOEUVRING,
+        "_doc": (
+            f"drone_imm(turn_rates={IMM_BANK_RATES}, manoeuvre_q_horizontal=4 q_horizontal, "
+            "mean_sojourn_s=(10, 4, ..., 4, 10)) given to MultiSensorTracker(imm=...)"
+        ),
+    },
+    # The IMM against constant velocity alone: one NCV per q_h of this sweep (the same
+    # initiator, association and track management); the report names the best.
+    **{
+        f"ncv-q{q:g}": {"motion_model": "ncv", "q_horizontal": q, "_families": MANOEUVRING}
+        for q in NCV_SWEEP
+    },
 }
 
 OURS = "dronewall MultiSensorTracker"
@@ -225,6 +257,7 @@ class Scenario:
     truth_of: dict[int, int]  # id(GroundTruthPath) -> index
     stonesoup: bool = True
     sim_s: float = 0.0
+    scan_s: float = SCAN_S
 
     @property
     def n_detections(self) -> int:
@@ -483,21 +516,70 @@ def make_crossing(n_groups: int, n_scans: int, seed: int) -> Scenario:
     )
 
 
-def manoeuvring_truth(n: int, n_scans: int, rng: np.random.Generator) -> np.ndarray:
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Manoeuvres:
+    """How the simulated drones of :func:`manoeuvring_truth` fly (ranges are uniform draws).
+
+    The defaults are the ``manoeuvring`` scenario; :data:`FPV_MANOEUVRES` is ``manoeuvring-fpv``.
+    """
+
+    scan_s: float = SCAN_S  # s, sampling period of the returned states
+    speed: tuple[float, float] = (SPEED_MIN, SPEED_MAX)  # m/s, cruise speed
+    cruise_s: tuple[float, float] = (4.0, 12.0)  # s, length of a straight leg
+    turn_p: float = 0.6  # probability that a straight leg ends in a turn (else a stop)
+    lateral: tuple[float, float] = (2.0, 5.0)  # m/s², lateral acceleration in a turn
+    turn_deg: tuple[float, float] = (45.0, 180.0)  # heading change of one turn
+    brake: tuple[float, float] = (2.0, 4.0)  # m/s², braking into a stop
+    hold_s: tuple[float, float] = (3.0, 8.0)  # s, time on the spot
+    accelerate: tuple[float, float] = (2.0, 4.0)  # m/s², after a stop, to a new cruise speed
+
+
+#: ``manoeuvring-fpv``: the revisit of a rotating drone radar and how FPV drones fly. Every number
+#: is an ASSUMPTION argued here, not a measurement:
+#: * scan every 2 s: rotating counter-drone surveillance radars turn at 15-60 rpm (1-4 s revisit);
+#:   30 rpm is taken. Sensor noise, P_D and clutter as in the other scenarios.
+#: * cruise 15-40 m/s (54-144 km/h): FPV strike drones transit at 50-150 km/h.
+#: * straight legs of 15-45 s: a drone flies to its target or waypoint in transit legs of a few
+#:   hundred metres to km, and manoeuvres between them (the ``manoeuvring`` scenario's 4-12 s legs,
+#:   manoeuvring over half the time, are the extreme of a drone that never flies straight).
+#: * turns at 10-20 m/s² lateral (1-2 g), 45-180°: a 5-inch FPV quad has a thrust-to-weight ratio
+#:   of 8-14 empty (https://fpvhandbook.com/fundamentals/physics-of-flight); loaded with a
+#:   payload, 2-2.3, which still allows a level turn at g·sqrt(TWR² − 1) = 17-20 m/s².
+#: * 30 % of legs end in a stop (brake at 5-10 m/s², hold 5-20 s, accelerate at 5-10 m/s² on a
+#:   new heading): a drone that stops to search for or wait over its target.
+FPV_MANOEUVRES = Manoeuvres(
+    scan_s=FPV_SCAN_S,
+    speed=(15.0, 40.0),
+    cruise_s=(15.0, 45.0),
+    turn_p=0.7,
+    lateral=(10.0, 20.0),
+    turn_deg=(45.0, 180.0),
+    brake=(5.0, 10.0),
+    hold_s=(5.0, 20.0),
+    accelerate=(5.0, 10.0),
+)
+
+
+def manoeuvring_truth(
+    n: int, n_scans: int, rng: np.random.Generator, m: Manoeuvres | None = None
+) -> np.ndarray:
     """``(n_scans, n, 4)`` states ``(x, vx, y, vy)`` of drones that cruise, turn and hover.
 
-    Integrated at 0.05 s. Modes: cruise 4-12 s; turn with lateral acceleration 2-5 m/s² until the
-    heading has changed by 45-180° (either side); hover: brake at 2-4 m/s² to < 1 m/s, hold 3-8 s
-    with 0.3 m/s jitter, then accelerate at 2-4 m/s² to a new speed of 5-30 m/s on a new heading.
+    Integrated at 0.05 s. Modes (ranges from ``m``; defaults in brackets): cruise [4-12 s]; turn
+    with lateral acceleration [2-5 m/s²] until the heading has changed by [45-180°] (either
+    side); hover: brake at [2-4 m/s²] to < 1 m/s, hold [3-8 s] with 0.3 m/s jitter, then
+    accelerate at [2-4 m/s²] to a new cruise speed [5-30 m/s] on a new heading. A straight leg
+    ends in a turn with probability [0.6], else in a stop.
     """
-    dt, sub = 0.05, round(SCAN_S / 0.05)
+    m = Manoeuvres() if m is None else m
+    dt, sub = 0.05, round(m.scan_s / 0.05)
     out = np.empty((n_scans, n, 4))
     for i in range(n):
         p = rng.uniform(-4_000.0, 4_000.0, 2)
-        speed = rng.uniform(SPEED_MIN, SPEED_MAX)
+        speed = rng.uniform(*m.speed)
         heading = rng.uniform(0, 2 * math.pi)
         v = speed * np.array([math.cos(heading), math.sin(heading)])
-        mode, left, a1, a2 = "cruise", rng.uniform(4, 12), 0.0, 0.0
+        mode, left, a1, a2 = "cruise", rng.uniform(*m.cruise_s), 0.0, 0.0
         for k in range(n_scans):
             for _ in range(sub if k else 0):
                 if mode == "cruise":
@@ -523,32 +605,40 @@ def manoeuvring_truth(n: int, n_scans: int, rng: np.random.Generator) -> np.ndar
                 if left <= 0.0:
                     sp = float(np.hypot(*v))
                     if mode == "cruise":
-                        if rng.random() < 0.6:
-                            lat = rng.uniform(2.0, 5.0)
+                        if rng.random() < m.turn_p:
+                            lat = rng.uniform(*m.lateral)
                             a1 = lat / max(sp, 1.0) * rng.choice([-1.0, 1.0])
-                            mode, left = "turn", math.radians(rng.uniform(45, 180))
+                            mode, left = "turn", math.radians(rng.uniform(*m.turn_deg))
                         else:
-                            mode, a1, left = "brake", rng.uniform(2.0, 4.0), 1.0
+                            mode, a1, left = "brake", rng.uniform(*m.brake), 1.0
                     elif mode == "turn":
-                        mode, left = "cruise", rng.uniform(4, 12)
+                        mode, left = "cruise", rng.uniform(*m.cruise_s)
                     elif mode == "brake":
-                        mode, left = "hold", rng.uniform(3, 8)
+                        mode, left = "hold", rng.uniform(*m.hold_s)
                     elif mode == "hold":
                         heading = rng.uniform(0, 2 * math.pi)
-                        mode, a1, a2 = "accelerate", rng.uniform(2, 4), rng.uniform(5, 30)
+                        mode, a1, a2 = (
+                            "accelerate",
+                            rng.uniform(*m.accelerate),
+                            rng.uniform(*m.speed),
+                        )
                         left = a2
                     else:
-                        mode, left = "cruise", rng.uniform(4, 12)
+                        mode, left = "cruise", rng.uniform(*m.cruise_s)
             out[k, i] = (p[0], v[0], p[1], v[1])
     return out
 
 
-def make_manoeuvring(n: int, n_scans: int, seed: int) -> Scenario:
+def make_manoeuvring(n: int, n_scans: int, seed: int, *, fpv: bool = False) -> Scenario:
+    """``manoeuvring`` (1 s scans, :class:`Manoeuvres` defaults) or ``manoeuvring-fpv``
+    (:data:`FPV_MANOEUVRES`, scans every :data:`FPV_SCAN_S`)."""
     from ordered_set import OrderedSet  # a Stone Soup dependency
     from stonesoup.base import Property
     from stonesoup.buffered_generator import BufferedGenerator
     from stonesoup.reader import GroundTruthReader
     from stonesoup.types.groundtruth import GroundTruthPath, GroundTruthState
+
+    m = FPV_MANOEUVRES if fpv else Manoeuvres()
 
     class ReplayGroundTruth(GroundTruthReader):
         """Stone Soup ground-truth reader replaying precomputed states ``(scans, n, 4)``."""
@@ -559,14 +649,14 @@ def make_manoeuvring(n: int, n_scans: int, seed: int) -> Scenario:
         def groundtruth_paths_gen(self) -> Iterator[tuple[datetime.datetime, set[Any]]]:
             paths = [GroundTruthPath() for _ in range(self.states.shape[1])]
             for k in range(self.states.shape[0]):
-                t = START + datetime.timedelta(seconds=k * SCAN_S)
+                t = START + datetime.timedelta(seconds=k * m.scan_s)
                 for path, s in zip(paths, self.states[k], strict=True):
                     path.append(GroundTruthState(s.reshape(4, 1), timestamp=t))
                 yield t, OrderedSet(paths)  # ordered: the simulator draws P_D per path in turn
 
-    name = "manoeuvring"
+    name = "manoeuvring-fpv" if fpv else "manoeuvring"
     rng = np.random.default_rng(_seed(seed, name))
-    truth_sim = ReplayGroundTruth(states=manoeuvring_truth(n, n_scans, rng))
+    truth_sim = ReplayGroundTruth(states=manoeuvring_truth(n, n_scans, rng, m))
     half = HALF_SIDE_M
     clutter_rate = CLUTTER_PER_KM2 * (2 * half / 1e3) ** 2
     model = _cartesian_model(_seed(seed, name + "z"))
@@ -578,17 +668,30 @@ def make_manoeuvring(n: int, n_scans: int, seed: int) -> Scenario:
         clutter_rate=clutter_rate,
         seed=_seed(seed, name + "d"),
     )
+    q = Q_FPV if fpv else Q_MANOEUVRING
+    if fpv:
+        what = (
+            f"{n} FPV drones, a scan every {m.scan_s:g} s: straight legs of "
+            f"{m.cruise_s[0]:g}-{m.cruise_s[1]:g} s at {m.speed[0]:g}-{m.speed[1]:g} m/s, hard "
+            f"turns at {m.lateral[0]:g}-{m.lateral[1]:g} m/s² lateral ({m.turn_deg[0]:g}-"
+            f"{m.turn_deg[1]:g}°), stops (brake/accelerate {m.brake[0]:g}-{m.brake[1]:g} m/s², "
+            f"hold {m.hold_s[0]:g}-{m.hold_s[1]:g} s)"
+        )
+    else:
+        what = (
+            f"{n} drones: cruise 5-30 m/s, turns at 2-5 m/s² lateral, hover stops (brake/"
+            "accelerate 2-4 m/s²)"
+        )
     return Scenario(
         name=name,
-        family="manoeuvring",
+        family=name,
         description=(
-            f"{n} drones: cruise 5-30 m/s, turns at 2-5 m/s² lateral, hover stops (brake/"
-            f"accelerate 2-4 m/s²); σ {SIGMA_POS_M:.0f} m, P_D {P_D}, clutter "
-            f"{clutter_rate:.0f}/scan; filters NCV q {Q_MANOEUVRING} m²/s³"
+            f"{what}; σ {SIGMA_POS_M:.0f} m, P_D {P_D}, clutter {clutter_rate:.0f}/scan; "
+            f"Stone Soup filters NCV q {q:g} m²/s³"
         ),
         n_targets=n,
         polar=False,
-        q=Q_MANOEUVRING,
+        q=q,
         measurement_model=model,
         clutter_spatial_density=lam,
         clutter_rate=clutter_rate,
@@ -597,6 +700,7 @@ def make_manoeuvring(n: int, n_scans: int, seed: int) -> Scenario:
         truth_xy=xy,
         truth_of=truth_of,
         sim_s=time.perf_counter() - t0,
+        scan_s=m.scan_s,
     )
 
 
@@ -974,6 +1078,8 @@ def probe_applies(probe: str, family: str) -> bool:
     o = OUR_PROBES[probe]
     if family not in o.get("_families", (family,)):
         return False
+    if "_imm" in o:
+        return True
     return any(OUR_CONFIG[family].get(k) != v for k, v in o.items() if k[0] != "_")
 
 
@@ -983,7 +1089,11 @@ def _fmt_value(v: Any) -> str:
 
 def run_ours(sc: Scenario, batches: list[DetectionBatch], probe: str | None = None) -> RunResult:
     cfg, text = our_config(sc.family, probe)
-    tracker = MultiSensorTracker(cfg)
+    make_imm = OUR_PROBES[probe].get("_imm") if probe else None
+    imm = make_imm(cfg) if make_imm is not None else None
+    if imm is not None:
+        text += f"; IMM modes {', '.join(imm.mode_names)}"
+    tracker = MultiSensorTracker(cfg, imm=imm)
     t_frames = [EPOCH0 + (t - START).total_seconds() for t in sc.times]
 
     def step(k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -1082,6 +1192,43 @@ def results_table(rows: list[tuple[Scenario, RunResult]]) -> str:
     return head + "\n".join(lines) + "\n"
 
 
+def imm_vs_cv_table(rows: list[tuple[Scenario, RunResult]]) -> str:
+    """Per manoeuvring scenario: our IMMs against the best NCV of the ``ncv-q*`` sweep."""
+    out = [
+        "| scenario | IMM (ours) | IMM bank (probe) | best NCV | its q_h (m²/s³) "
+        "| IMM vs best NCV | bank vs best NCV | NCV q_h 0.5 | IMM vs NCV q_h 0.5 "
+        "| localisation IMM / bank / best NCV |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    names = [sc.name for sc, _ in rows if sc.family in MANOEUVRING]
+    for name in dict.fromkeys(names):
+        by = {r.tracker: r for sc, r in rows if sc.name == name and r.gospa is not None}
+        ours, bank = by.get(OURS), by.get(f"{OURS}, probe imm-bank")
+        sweep = {float(t.rsplit("ncv-q", 1)[1]): r for t, r in by.items() if "probe ncv-q" in t}
+        if ours is None or ours.gospa is None or not sweep:
+            continue
+        q_best = min(sweep, key=lambda q: sweep[q].gospa.total)  # type: ignore[union-attr]
+        best = sweep[q_best].gospa
+        cruise = sweep.get(0.5)
+        assert best is not None
+
+        def rel(g: GospaResult | None, ref: GospaResult | None) -> str:
+            if g is None or ref is None:
+                return "—"
+            return f"{100.0 * (g.total / ref.total - 1.0):+.1f} %"
+
+        bg = bank.gospa if bank is not None else None
+        cg = cruise.gospa if cruise is not None else None
+        out.append(
+            f"| {name} | {_f(ours.gospa.total)} | {_f(bg.total) if bg else '—'} "
+            f"| {_f(best.total)} | {q_best:g} | {rel(ours.gospa, best)} | {rel(bg, best)} "
+            f"| {_f(cg.total) if cg else '—'} | {rel(ours.gospa, cg)} "
+            f"| {_f(ours.gospa.localisation, 0)} / {_f(bg.localisation, 0) if bg else '—'} / "
+            f"{_f(best.localisation, 0)} |"
+        )
+    return "\n".join(out) + "\n"
+
+
 def scaling_table(rows: list[tuple[Scenario, RunResult]]) -> str:
     out = [
         "| targets | clutter / scan | detections / scan | ours median (ms) | ours mean (ms) "
@@ -1143,7 +1290,8 @@ def report(
         "",
         f"Command: `{cmd}`",
         "",
-        f"Seed {args.seed}; {args.scans} scans of {SCAN_S:.0f} s per scenario; export mode: "
+        f"Seed {args.seed}; {args.scans} scans per scenario, {SCAN_S:.0f} s apart "
+        f"(manoeuvring-fpv: {FPV_SCAN_S:g} s); export mode: "
         f"{mode}; budget {args.budget_s:.0f} s of tracker time per Stone Soup run. GOSPA α = 2, "
         f"c = {GOSPA_C_M:.0f} m, p = {GOSPA_P:.0f}, 2-D positions, confirmed tracks only, mean "
         "over all scans (start-up included); the parts are means of the per-scan m² terms "
@@ -1195,13 +1343,21 @@ def report(
             "",
             *[
                 f"- probe {p}: {', '.join(f'{k}={v!r}' for k, v in o.items() if k[0] != '_')}"
+                + (("; " if any(k[0] != "_" for k in o) else "") + o["_doc"] if "_doc" in o else "")
                 + (f" (only {', '.join(o['_families'])})" if "_families" in o else "")
                 for p, o in OUR_PROBES.items()
             ],
         ]
+    parts += ["", results_table(rows)]
+    if args.probes:
+        parts += [
+            "The IMM against constant velocity alone (same detections, initiator, association and "
+            "track management; the NCV at every q_h of the sweep, the best named; mean GOSPA, m; "
+            "localisation, m² per scan):",
+            "",
+            imm_vs_cv_table(rows),
+        ]
     parts += [
-        "",
-        results_table(rows),
         "Scaling (cv scenarios, time per scan):",
         "",
         scaling_table(rows),
@@ -1243,7 +1399,16 @@ def update_results_md(path: Path, body: str) -> None:
 
 # --------------------------------------------------------------------------- main
 
-ALL_SCENARIOS = ("cv-10", "cv-100", "cv-1000", "cv-10000", "polar", "crossing", "manoeuvring")
+ALL_SCENARIOS = (
+    "cv-10",
+    "cv-100",
+    "cv-1000",
+    "cv-10000",
+    "polar",
+    "crossing",
+    "manoeuvring",
+    "manoeuvring-fpv",
+)
 
 
 def build(name: str, quick: bool, n_scans: int, seed: int) -> Scenario:
@@ -1257,6 +1422,8 @@ def build(name: str, quick: bool, n_scans: int, seed: int) -> Scenario:
         return make_crossing(2 if quick else 4, n_scans, seed)
     if name == "manoeuvring":
         return make_manoeuvring(6 if quick else 20, n_scans, seed)
+    if name == "manoeuvring-fpv":
+        return make_manoeuvring(6 if quick else 20, n_scans, seed, fpv=True)
     raise SystemExit(f"unknown scenario {name!r}; choose from {', '.join(ALL_SCENARIOS)}")
 
 

@@ -499,19 +499,23 @@ def imm_update_probabilities(
 def drone_imm(
     *,
     turn_rate: float = 0.35,
+    turn_rates: tuple[float, ...] = (),
     cruise_q_horizontal: float = 0.5,
     cruise_q_vertical: float = 0.2,
     q_horizontal: float = 4.0,
     q_vertical: float = 1.0,
+    manoeuvre_q_horizontal: float | None = None,
     hover_time_constant: float = 3.0,
     hover_q_horizontal: float = 2.0 / 3.0,
     hover_q_vertical: float = 1.0 / 6.0,
-    mean_sojourn_s: tuple[float, float, float, float] = (30.0, 6.0, 6.0, 20.0),
+    mean_sojourn_s: tuple[float, ...] = (),
 ) -> InteractingMultipleModel:
-    """The default four-mode IMM for small drones and loitering munitions.
+    """The drone IMM: cruise, coordinated turns each side, optionally a manoeuvre mode, hover.
 
-    Modes ``("cruise", "turn_left", "turn_right", "hover")``; every number below is an
-    ASSUMPTION, chosen by reasoning, not fitted to data, and each is a keyword to override.
+    The default is four modes ``("cruise", "turn_left", "turn_right", "hover")``, what the
+    tracker uses (:class:`~dronewall.tracking.tracker.TrackerConfig`, ``motion_model="imm"``).
+    Every number below is an ASSUMPTION, chosen by reasoning, not fitted to data, and each is a
+    keyword to override.
 
     cruise — NCV, ``q_h = 0.5`` m²/s³, ``q_v = 0.2`` m²/s³
         Straight transit of a loitering munition or a drone flying to a waypoint: about
@@ -528,16 +532,26 @@ def drone_imm(
         mismatch of 0.2–0.4 rad/s, i.e. 2–8 m/s², which ``q_h = 4`` (2 m/s per √s of velocity
         noise) and the mixing with the other modes absorb. One rate per side keeps the bank at
         four modes; the cost is linear in modes and the tracker must run 10⁴ tracks per second.
+    turn bank (``turn_rates``, optional)
+        Several fixed rates, a left and a right CT mode for each (names ``turn_left_0.50``,
+        ``turn_right_0.50``, ...), in place of the single ``turn_rate``: e.g. ``(0.2, 0.5, 1.0)``
+        rad/s covers a munition's 0.1–0.3 rad/s and an FPV quad's 0.5–1.3 rad/s hard turns with a
+        rate mismatch under about ±40 %, which matters once the revisit is seconds: the position
+        error of a rate error ``Δω`` over a revisit ``T`` is about ``v Δω T²/2``.
+    manoeuvre (``manoeuvre_q_horizontal``, optional) — NCV with that ``q_h`` and ``q_vertical``
+        Braking, sprinting and dodging that no turn rate describes: along-track accelerations of
+        5–10 m/s² need ``q_h`` of about ``a² T`` m²/s³ (100–200 at a 2 s revisit).
     hover — integrated OU velocity, ``τ = 3`` s, ``q_h = 2/3``, ``q_v = 1/6`` m²/s³
         A station-keeping multirotor or a drone loitering in place cancels drift within a few
         seconds (τ = 2–5 s); stationary speed 1 m/s per horizontal axis and 0.5 m/s vertically
         (``sqrt(q τ / 2)``). Also catches a decelerating drone: predictions stop instead of
         coasting on.
-    mean sojourn times — 30 s cruise, 6 s each turn, 20 s hover
+    mean sojourn times — 30 s cruise, 6 s each turn (and the manoeuvre mode), 20 s hover
         Transit legs last tens of seconds; a 90–180° turn at 0.35–0.75 rad/s takes 2–9 s; a drone
-        that stops to hover, observe or aim stays for tens of seconds. Jumps go uniformly to the
-        other modes (reversible chain). A new track starts from the stationary distribution,
-        ``T_i / Σ T`` = (0.48, 0.10, 0.10, 0.32).
+        that stops to hover, observe or aim stays for tens of seconds. ``mean_sojourn_s`` gives
+        one time per mode in mode order instead. Jumps go uniformly to the other modes
+        (reversible chain). A new track starts from the stationary distribution, ``T_i / Σ T``
+        = (0.48, 0.10, 0.10, 0.32) for the default.
 
     Checked in simulation (``tests/tracking/test_tracking_imm.py``, 1 Hz position fixes with 5 m
     noise, 100 runs): a drone flying straight at 12 m/s, turning left at 0.5 rad/s, stopping and
@@ -545,30 +559,73 @@ def drone_imm(
     ``q_h = 9`` (and no better for any other ``q_h``); ``q_horizontal = 9`` in the turn modes
     changes this by under 1 %. On a 40 m/s fixed-wing turning at 0.15 rad/s (10 m noise) the set
     gives 11.3 m against 13.7 m for NCV, where ``turn_rate = 0.15`` would give 10.3 m.
+    ``tests/tracking/test_tracking_imm_bank.py`` measures the turn bank and manoeuvre mode on FPV
+    drones seen every 2 s.
 
     Returns
     -------
     InteractingMultipleModel
-        Four modes in the order above.
+        Modes in the order cruise, turns (left then right, per rate), manoeuvre, hover.
+
+    Raises
+    ------
+    ConfigError
+        A turn rate that is zero or not finite, a repeated rate, or ``mean_sojourn_s`` of the
+        wrong length (the models check their own densities).
     """
-    models: tuple[MotionModel, ...] = (
-        NearlyConstantVelocityModel(q_horizontal=cruise_q_horizontal, q_vertical=cruise_q_vertical),
-        CoordinatedTurnModel(
-            turn_rate=abs(turn_rate), q_horizontal=q_horizontal, q_vertical=q_vertical
-        ),
-        CoordinatedTurnModel(
-            turn_rate=-abs(turn_rate), q_horizontal=q_horizontal, q_vertical=q_vertical
-        ),
+    rates = tuple(abs(float(w)) for w in turn_rates) if turn_rates else (abs(float(turn_rate)),)
+    for k, w in enumerate(rates):
+        if not (math.isfinite(w) and w > 0.0):
+            raise _config_error(
+                "turn rates must be finite and non-zero (zero is the cruise mode)",
+                f"turn_rates[{k}]" if turn_rates else "turn_rate",
+                "|ω| > 0 rad/s",
+                w,
+            )
+    if len(set(rates)) != len(rates):
+        raise _config_error("turn rates must differ", "turn_rates", "distinct rates", turn_rates)
+    models: list[MotionModel] = [
+        NearlyConstantVelocityModel(q_horizontal=cruise_q_horizontal, q_vertical=cruise_q_vertical)
+    ]
+    names = ["cruise"]
+    sojourn = [30.0]
+    for w in rates:
+        for sign, side in ((1.0, "left"), (-1.0, "right")):
+            models.append(
+                CoordinatedTurnModel(
+                    turn_rate=sign * w, q_horizontal=q_horizontal, q_vertical=q_vertical
+                )
+            )
+            names.append(f"turn_{side}" if not turn_rates else f"turn_{side}_{w:.2f}")
+            sojourn.append(6.0)
+    if manoeuvre_q_horizontal is not None:
+        models.append(
+            NearlyConstantVelocityModel(q_horizontal=manoeuvre_q_horizontal, q_vertical=q_vertical)
+        )
+        names.append("manoeuvre")
+        sojourn.append(6.0)
+    models.append(
         HoverModel(
             time_constant=hover_time_constant,
             q_horizontal=hover_q_horizontal,
             q_vertical=hover_q_vertical,
-        ),
+        )
     )
+    names.append("hover")
+    sojourn.append(20.0)
+    if mean_sojourn_s:
+        if len(mean_sojourn_s) != len(models):
+            raise _config_error(
+                "need one mean sojourn time per mode",
+                "mean_sojourn_s",
+                f"{len(models)} times for modes {', '.join(names)}",
+                mean_sojourn_s,
+            )
+        sojourn = [float(v) for v in mean_sojourn_s]
     return InteractingMultipleModel(
-        models=models,
-        switching=ModeSwitching(mean_sojourn_s=tuple(mean_sojourn_s)),
-        mode_names=("cruise", "turn_left", "turn_right", "hover"),
+        models=tuple(models),
+        switching=ModeSwitching(mean_sojourn_s=tuple(sojourn)),
+        mode_names=tuple(names),
     )
 
 
