@@ -89,6 +89,19 @@ def test_one_row_per_threat_with_times_from_appearance_and_run_figures() -> None
         assert set(r) == set(SCHEMA.names)
 
 
+def test_rows_carry_the_engagement_policy_of_the_run() -> None:
+    default = run_rows(_summary(THREATS), FACTS, 1.0)
+    assert {r["policy"] for r in default} == {"cost-aware"}
+    baseline = run_rows(_summary(THREATS), FACTS, 1.0, policy="most-capable-first")
+    assert {r["policy"] for r in baseline} == {"most-capable-first"}
+    quiet = _summary([])
+    (row,) = run_rows(quiet, ObjectFacts({}, {}, {}), 1.0, policy="most-capable-first")
+    assert row["policy"] == "most-capable-first"  # a run column, never nulled with the threats
+    table = rows_to_table(default + baseline, {})
+    assert table.column("policy").type == pa.string()
+    assert "policy" not in THREAT_COLUMNS
+
+
 def test_a_run_without_threats_keeps_one_row_with_null_threat_columns() -> None:
     summary = _summary([])
     summary["threat_cost_eur"] = 0.0

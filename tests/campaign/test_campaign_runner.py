@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import cloudpickle
 import pyarrow.parquet as pq
@@ -23,9 +23,17 @@ from typer.testing import CliRunner
 
 from dronewall.campaign.cli import register
 from dronewall.campaign.rows import NONDETERMINISTIC_COLUMNS, SCHEMA
-from dronewall.campaign.runner import CampaignResult, run_campaign, run_seed
+from dronewall.campaign.runner import (
+    POLICIES,
+    CampaignResult,
+    run_campaign,
+    run_seed,
+    with_policy,
+)
 from dronewall.core.errors import InputError, ScenarioNotFoundError
-from dronewall.sim import Scenario
+from dronewall.respond.engagement import EngagementPolicy
+from dronewall.sim import Scenario, load_scenario
+from dronewall.world import load_world
 
 TINY = Path(__file__).with_name("tiny-raid.yaml")
 FAILING_SEED = 3
@@ -95,6 +103,7 @@ def test_campaign_writes_one_row_per_run_and_threat(first: CampaignResult) -> No
     ]
     for r in rows:
         assert r["scenario"] == "tiny-raid"
+        assert r["policy"] == "cost-aware"  # the scenario's (the default)
         assert r["sim_duration_s"] == 20.0
         assert r["threat_target"] == "kleine-brogel"
         assert r["outcome"] in {"defeated", "leaked", "left"}
@@ -105,6 +114,7 @@ def test_campaign_writes_one_row_per_run_and_threat(first: CampaignResult) -> No
         assert 0.0 <= r["time_to_detect_s"] < 5.0
     meta = json.loads(table.schema.metadata[b"dronewall.campaign"])
     assert (meta["runs"], meta["seed0"], meta["failed_seeds"]) == (3, 0, [])
+    assert meta["policy"] == "cost-aware"
     assert json.loads((first.out_dir / "failures.json").read_text()) == []
     page = (first.out_dir / "campaign.html").read_text()
     assert page.count("data:image/png;base64,") == 3
@@ -166,6 +176,29 @@ def test_command_runs_a_campaign_and_exit_codes_tell(scheduler: str, tmp_path: P
     assert "campaign.html" in ok.output
     assert pq.read_table(out / "campaign.parquet").column("seed").to_pylist() == [5, 5, 6, 6]
 
+    assert "engagement policy" in ok.output
+
+    base = tmp_path / "baseline"
+    mcf = runner.invoke(
+        app,
+        [str(TINY), "--runs", "1", "--scheduler", scheduler, "--out", str(base), "--seed0", "5",
+         "--duration", "8", "--policy", "most-capable-first", "--quiet"],
+        terminal_width=200,
+    )  # fmt: skip
+    assert mcf.exit_code == 0, mcf.output
+    assert "most-capable-first" in mcf.output
+    table = pq.read_table(base / "campaign.parquet")
+    assert set(table.column("policy").to_pylist()) == {"most-capable-first"}
+    assert json.loads(table.schema.metadata[b"dronewall.campaign"])["policy"] == (
+        "most-capable-first"
+    )
+    bad_policy = runner.invoke(
+        app, [str(TINY), "--runs", "1", "--policy", "cheapest", "--out", str(tmp_path / "z")]
+    )
+    assert bad_policy.exit_code == 2
+    assert "--policy" in bad_policy.output
+    assert not (tmp_path / "z").exists()
+
     missing = runner.invoke(app, ["no-such-scenario", "--runs", "2", "--out", str(tmp_path / "x")])
     assert missing.exit_code == 2
     assert "no-such-scenario" in missing.output
@@ -183,6 +216,8 @@ def test_bad_arguments_are_refused_before_anything_runs(tmp_path: Path) -> None:
         run_campaign(TINY, runs=1, out=tmp_path / "a", seed0=-1)
     with pytest.raises(InputError, match="--duration"):
         run_campaign(TINY, runs=1, out=tmp_path / "a", duration_s=float("nan"))
+    with pytest.raises(InputError, match="--policy"):  # refused before the scenario is read
+        run_campaign(tmp_path / "none.yaml", runs=1, out=tmp_path / "a", policy="cheapest")
     with pytest.raises(ScenarioNotFoundError):
         run_campaign(tmp_path / "none.yaml", runs=1, out=tmp_path / "a")
     assert not (tmp_path / "a").exists()
@@ -201,3 +236,15 @@ def test_default_local_cluster(tmp_path: Path) -> None:
     result = run_campaign(TINY, runs=1, out=tmp_path / "local", workers=1, duration_s=5.0)
     assert (result.workers, result.failures) == (1, ())
     assert result.table.column("seed").to_pylist() == [0, 0]
+
+
+def test_with_policy_sets_the_doctrine_and_knows_every_one() -> None:
+    assert get_args(EngagementPolicy) == POLICIES  # campaign may not import respond: pinned here
+    scenario = load_scenario(TINY, load_world())
+    baseline = with_policy(scenario, "most-capable-first")
+    assert baseline.policy.engagement == "most-capable-first"
+    assert scenario.policy.engagement == "cost-aware"  # the original is untouched
+    assert baseline.policy.approve_delay_s == scenario.policy.approve_delay_s
+    assert baseline.objects == scenario.objects
+    with pytest.raises(InputError, match="unknown engagement policy"):
+        with_policy(scenario, "cheapest-first")

@@ -8,6 +8,7 @@ Nothing heavy is imported until the command runs.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -49,6 +50,14 @@ def campaign(
         float | None,
         typer.Option("--duration", help="Simulate S seconds instead of the scenario's duration."),
     ] = None,
+    policy: Annotated[
+        str | None,
+        typer.Option(
+            "--policy",
+            help="Engagement doctrine of the advice: cost-aware or most-capable-first (default: "
+            "the scenario's policy.engagement, cost-aware unless it says otherwise).",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Run N seeded runs of a scenario on Dask; write campaign.parquet, campaign.html and
@@ -56,7 +65,7 @@ def campaign(
 
     A failed run is reported with its seed and traceback and does not lose the others.
     """
-    from dronewall.campaign.runner import run_campaign
+    from dronewall.campaign.runner import METADATA_KEY, run_campaign
 
     err = Console(stderr=True)
     try:
@@ -68,6 +77,7 @@ def campaign(
             scheduler=scheduler,
             seed0=seed0,
             duration_s=duration,
+            policy=policy,
             progress=not quiet,
             console=err,
         )
@@ -96,13 +106,23 @@ def campaign(
         vals = [float(r[col]) for r in per_run.values() if r[col] is not None]
         return f"{sum(vals) / len(vals):,.2f}" if vals else "-"
 
+    def per_defeat() -> str:
+        defeated = sum(int(r["defeated"]) for r in per_run.values())
+        spent = sum(float(r["defence_cost_eur"]) for r in per_run.values())
+        return f"{spent / defeated:,.0f}" if defeated else "-"
+
+    meta = json.loads((result.table.schema.metadata or {}).get(METADATA_KEY.encode(), b"{}"))
     for k, v in (
+        ("engagement policy", str(meta.get("policy", "-"))),
         ("runs finished", f"{result.ok_runs} of {result.runs}"),
         ("runs failed", str(len(result.failures))),
         ("threats detected", share("first_detected_s")),
         ("threats confirmed", share("first_confirmed_s")),
         ("threats alerted", share("first_alert_s")),
         ("leakers per run (mean)", mean("leakers")),
+        ("defeated per run (mean)", mean("defeated")),
+        ("defence cost per run, EUR (mean)", mean("defence_cost_eur")),
+        ("defence cost per defeated threat, EUR (all runs)", per_defeat()),
         ("false alerts per hour (mean)", mean("false_alerts_per_hour")),
         ("cost-exchange ratio (mean)", mean("cost_exchange_ratio")),
         ("GOSPA, m (mean)", mean("gospa_mean_m")),

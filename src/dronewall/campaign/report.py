@@ -254,6 +254,7 @@ def render_campaign(
         f", {len(runs)} finished, "
         + (f'<span class="bad">{len(failed)} failed</span>' if failed else "0 failed")
         + f" · {len(threats)} threat rows · simulated {_fmt(meta.get('duration_s'), 0)} s per run"
+        f" · engagement policy {escape(str(meta.get('policy', 'cost-aware')))}"
         f" · {escape(str(meta.get('workers', '?')))} workers ({escape(str(meta.get('scheduler')))})"
         f" · runs took {_fmt(meta.get('compute_s'), 1)} s · created "
         f"{escape(str(meta.get('created_utc', '')))}"

@@ -23,6 +23,9 @@ Definitions of the run figures (see also :mod:`dronewall.pipeline.evaluation`):
     ``defence_cost_eur / threat_cost_eur``: what the defence spent on engagements over what the
     run's hostile objects cost (all of them, defeated or not); above 1 the defender pays more. Null
     when the run has no hostile object.
+``policy``
+    the engagement doctrine of the run's advice (``EngagementConfig.policy``): ``cost-aware``
+    (the default) or ``most-capable-first`` (the cost-exchange baseline).
 ``leakers``
     hostile objects of the run whose outcome is ``leaked`` (entered the core of their target site
     before any defeat).
@@ -48,6 +51,7 @@ from dronewall.sim import TruthTable
 #: Columns, their arrow types and units / meaning (docs/campaign.md prints the same table).
 COLUMNS: tuple[tuple[str, pa.DataType, str], ...] = (
     ("scenario", pa.string(), "scenario name"),
+    ("policy", pa.string(), "engagement doctrine of the advice: cost-aware or most-capable-first"),
     ("seed", pa.int64(), "the run's random seed"),
     ("threat_index", pa.int32(), "position of the threat in the run (0, 1, ...); null: none"),
     ("threat_id", pa.string(), "hostile object id"),
@@ -89,8 +93,9 @@ COLUMNS: tuple[tuple[str, pa.DataType, str], ...] = (
 SCHEMA = pa.schema([pa.field(name, kind) for name, kind, _ in COLUMNS])
 """The arrow schema of ``campaign.parquet``."""
 
+_NAMES = tuple(name for name, _, _ in COLUMNS)
 #: Columns that describe a threat (null on the row of a run without threats).
-THREAT_COLUMNS = tuple(name for name, _, _ in COLUMNS[2:18])
+THREAT_COLUMNS = _NAMES[_NAMES.index("threat_index") : _NAMES.index("engaged_by") + 1]
 #: Columns that may differ between two runs of the same seed (everything else must not).
 NONDETERMINISTIC_COLUMNS = ("wall_time_s",)
 
@@ -145,10 +150,15 @@ def _since(t: float | None, t_appeared: float | None) -> float | None:
 
 
 def run_rows(
-    summary: Mapping[str, Any], facts: ObjectFacts, wall_time_s: float
+    summary: Mapping[str, Any],
+    facts: ObjectFacts,
+    wall_time_s: float,
+    *,
+    policy: str = "cost-aware",
 ) -> list[dict[str, Any]]:
     """The table rows of one run from its ``summary`` (as :func:`dronewall.pipeline.simulate`
-    returns it) and the facts of its objects.
+    returns it) and the facts of its objects; ``policy`` is the engagement doctrine the run's
+    advice followed (the scenario's ``policy.engagement``), which the summary does not carry.
 
     Raises ``KeyError`` naming the summary key that is missing (a pipeline that changed shape).
     """
@@ -161,6 +171,7 @@ def run_rows(
     hostile_gospa = summary["gospa_by_allegiance"][Allegiance.HOSTILE.label]["total"]
     run: dict[str, Any] = {
         "scenario": str(summary["scenario"]),
+        "policy": str(policy),
         "seed": int(summary["seed"]),
         "sim_duration_s": duration_s,
         "objects": int(summary["objects"]),

@@ -65,6 +65,10 @@ from dronewall.world import load_world
 #: A function that runs one seed of a scenario and returns its table rows.
 RunFunction = Callable[[Scenario, int], list[dict[str, Any]]]
 
+#: Engagement doctrines a campaign can run under (``EngagementConfig.policy``; a test pins the
+#: two lists together, since ``campaign`` may not import ``respond``).
+POLICIES = ("cost-aware", "most-capable-first")
+
 #: Seconds to wait for a scheduler to answer and for its first worker.
 CONNECT_TIMEOUT_S = 30.0
 METADATA_KEY = "dronewall.campaign"
@@ -120,7 +124,7 @@ def run_seed(scenario: Scenario, seed: int) -> list[dict[str, Any]]:
         summary = simulate(scenario, world, seed=seed, db_path=Path(tmp) / "events.sqlite")
     truth = Simulation(scenario, world, seed).truth
     facts = object_facts(truth, [s.id for s in scenario.sites], scenario.t0, scenario.tick_s)
-    return run_rows(summary, facts, time.perf_counter() - start)
+    return run_rows(summary, facts, time.perf_counter() - start, policy=scenario.policy.engagement)
 
 
 def _distributed() -> Any:
@@ -167,6 +171,30 @@ def default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+def _check_policy(policy: str) -> None:
+    if policy not in POLICIES:
+        raise InputError(
+            "unknown engagement policy",
+            field="--policy",
+            expected="|".join(POLICIES),
+            actual=repr(policy),
+        )
+
+
+def with_policy(scenario: Scenario, policy: str) -> Scenario:
+    """``scenario`` with its advice following the engagement doctrine ``policy``.
+
+    Raises
+    ------
+    InputError
+        ``policy`` is not one of :data:`POLICIES`.
+    """
+    _check_policy(policy)
+    return dataclasses.replace(
+        scenario, policy=dataclasses.replace(scenario.policy, engagement=policy)
+    )
 
 
 def _check_args(
@@ -258,6 +286,7 @@ def run_campaign(
     scheduler: str | None = None,
     seed0: int = 0,
     duration_s: float | None = None,
+    policy: str | None = None,
     progress: bool = False,
     console: Console | None = None,
     run_one: RunFunction = run_seed,
@@ -281,6 +310,10 @@ def run_campaign(
     duration_s
         Simulate ``duration_s`` seconds instead of the scenario's ``duration_s`` (e.g. only the
         first minutes of it).
+    policy
+        The engagement doctrine of the advice, one of :data:`POLICIES` (``"cost-aware"``,
+        ``"most-capable-first"``), instead of the scenario's ``policy.engagement``; ``None``
+        keeps the scenario's.
     progress
         Show a progress bar of the runs (on ``console``, default stderr).
     run_one
@@ -296,9 +329,13 @@ def run_campaign(
     """
     started = time.perf_counter()
     _check_args(runs, workers, scheduler, seed0, duration_s)
+    if policy is not None:
+        _check_policy(policy)  # before the scenario is read and any cluster starts
     loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, load_world())
     if duration_s is not None:
         loaded = dataclasses.replace(loaded, duration_s=float(duration_s))
+    if policy is not None:
+        loaded = with_policy(loaded, policy)
     seeds = list(range(seed0, seed0 + runs))
     rows: list[dict[str, Any]] = []
     failures: list[RunFailure] = []
@@ -327,6 +364,7 @@ def run_campaign(
         "source": loaded.source,
         "duration_s": loaded.duration_s,
         "tick_s": loaded.tick_s,
+        "policy": loaded.policy.engagement,
         "runs": runs,
         "seed0": seed0,
         "failed_seeds": [f.seed for f in failures],
