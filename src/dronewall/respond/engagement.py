@@ -39,6 +39,15 @@ track is imminent (``time_to_core ≤ imminent_s``) or no cheaper unit can ever 
 within ``duplicate_radius_m`` and ``duplicate_speed_m_s`` of a track proposed or engaged (or decided
 this tick) is taken for a duplicate of the same object and left alone. :func:`enforce_hard_rule`
 stays the last filter.
+
+Doctrine
+--------
+All of the above is the ``"cost-aware"`` policy (the default). ``EngagementConfig.policy =
+"most-capable-first"`` is the baseline it is measured against: the same candidates, feasibility,
+duplicates, shoot-look-shoot memory and exit (:meth:`EngagementAdvisor._final_check`), but each
+track, most threatening first, takes the unit ranked first by
+:meth:`EngagementAdvisor.capability_order` (feasible, timely, highest ``Pk``, longest reach,
+highest layer, soonest), with no waiting and no regard to cost.
 """
 
 from __future__ import annotations
