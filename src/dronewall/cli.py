@@ -310,12 +310,32 @@ def replay_capture(
     all_tracks: Annotated[
         bool, typer.Option("--all-tracks", help="Write tentative tracks too.")
     ] = False,
+    area: Annotated[
+        str | None,
+        typer.Option(
+            "--area",
+            help="Defended area: an area or scenario file, or a built-in scenario's name "
+            "(its sites, fire units, ROE): the whole picture, not the tracker alone.",
+        ),
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Event store of the picture (with --area): a path or an SQLAlchemy URL "
+            "(postgresql://...). Default: OUT/events.sqlite, with OUT/report.html.",
+        ),
+    ] = None,
 ) -> None:
     """Decode a recorded capture, track it, write detections.jsonl, tracks.jsonl, summary.json.
 
-    Bad records are skipped, counted and reported (byte offset, line or message, and reason).
+    With --area the tracks are also classified, identified and assessed against the area's sites;
+    alerts and engagement proposals (decision support: nobody answers a replay, so they expire)
+    are recorded in the event store with everything else. Bad records are skipped, counted and
+    reported (byte offset, line or message, and reason).
     """
-    from dronewall.core.errors import InputError
+    from dronewall.core.errors import ConfigError, InputError
+    from dronewall.pipeline.area import load_area
     from dronewall.pipeline.capture import replay_capture as replay
     from dronewall.tracking import TrackerConfig
     from dronewall.tracking.schema import load_tracker_config
@@ -325,8 +345,13 @@ def replay_capture(
             InputError("the frame period must be finite and positive", field="--frame-period")
         )
     try:
+        if db is not None and area is None:
+            raise ConfigError(
+                "--db records the picture of a defended area: give --area", field="--db"
+            )
         options = _decoder_options(options_file, option or [])
         tracker_config = TrackerConfig() if config is None else load_tracker_config(config)
+        defended = None if area is None else load_area(area)
         result = replay(
             capture,
             out,
@@ -336,6 +361,8 @@ def replay_capture(
             tracker_config=tracker_config,
             frame_period_s=frame_period,
             all_tracks=all_tracks,
+            area=defended,
+            db=db,
         )
     except DronewallError as exc:
         raise _fail(exc) from exc
@@ -363,6 +390,8 @@ def replay_capture(
     ):
         table.add_row(k, v)
     console.print(table)
+    if area is not None:
+        _print_picture(s)
     console.print(f"output: {result.out_dir}")
 
 
@@ -386,6 +415,7 @@ def ingest(
     import asyncio
 
     from dronewall.core.errors import InputError
+    from dronewall.pipeline.area import load_area
     from dronewall.pipeline.ingest import Ingest
     from dronewall.pipeline.schema import load_ingest_config
     from dronewall.tracking import TrackerConfig
@@ -396,7 +426,10 @@ def ingest(
         tracker_config = TrackerConfig()
         if cfg.tracker is not None:
             tracker_config = load_tracker_config(config_file.parent / cfg.tracker)
-        runner = Ingest(cfg, tracker_config, record_dir=record_dir)
+        area = None
+        if cfg.area is not None:
+            area = load_area(cfg.area, relative_to=config_file.parent)
+        runner = Ingest(cfg, tracker_config, record_dir=record_dir, area=area)
     except DronewallError as exc:
         raise _fail(exc) from exc
 
@@ -430,6 +463,56 @@ def ingest(
         f"tracks confirmed {summary['tracks_confirmed']:,}; "
         f"recorded in {runner.record_dir.resolve()}"
     )
+    if cfg.area is not None:
+        _print_picture(summary)
+
+
+_SHOWN_ITEMS = 20
+
+
+def _print_picture(s: dict[str, Any]) -> None:
+    """The picture of a replay or ingest with a defended area: identities, alerts, proposals."""
+    if s.get("run_id") is None:
+        console.print("picture: no detection, nothing recorded")
+        return
+    idents = ", ".join(f"{k} {v}" for k, v in s["identities_at_end"].items()) or "-"
+    console.print(
+        f"picture of {s['scenario']}: identities at the end {idents}; "
+        f"{s['alerts_warning']} alert(s) at warning or above, "
+        f"{s['recommendations']} engagement proposal(s)"
+    )
+    if s["alerts"]:
+        table = Table(title="Alerts (warning or above; times in m:s from the start)")
+        for col in ("time", "track", "site", "level", "reason"):
+            table.add_column(col)
+        for a in s["alerts"][:_SHOWN_ITEMS]:
+            table.add_row(_fmt_s(a["t_s"]), str(a["track_id"]), a["site"], a["level"], a["reason"])
+        console.print(table)
+    if s["proposals"]:
+        table = Table(title="Engagement proposals (decision support; times in m:s)")
+        for col in (
+            "time",
+            "id",
+            "track",
+            "site",
+            "effector",
+            "identity",
+            "class",
+            "threat",
+            "state",
+        ):
+            table.add_column(col)
+        for r in s["proposals"][:_SHOWN_ITEMS]:
+            table.add_row(
+                _fmt_s(r["t_s"]), r["id"], str(r["track_id"]), r["site"],
+                f"{r['effector']} ({r['fire_unit']})", r["identity"], r["class"],
+                f"{r['threat_score']:.2f}", r["state"],
+            )  # fmt: skip
+        console.print(table)
+    for key, what in (("alerts", "alerts"), ("proposals", "proposals")):
+        if len(s[key]) > _SHOWN_ITEMS:
+            console.print(f"... {len(s[key]) - _SHOWN_ITEMS} more {what} in summary.json")
+    console.print(f"event store: {s['store']} (run {s['run_id']})")
 
 
 def _fmt_s(v: Any) -> str:

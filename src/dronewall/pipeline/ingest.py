@@ -16,6 +16,12 @@ frame), the tracker is stepped and the tracks are written and published. With ``
 frame closes at the wall-clock time of the tick; with ``clock: data`` at the latest detection time
 seen (a recorded stream replayed over a socket at any speed).
 
+With a defended area (``area:`` in the configuration) every frame goes through the whole
+picture (:class:`~dronewall.pipeline.session.StreamSession`): classes, identities, threats to the
+area's sites, alerts and engagement proposals (decision support; a proposal nobody answers expires
+at its time to live), recorded in the event store (``store:``, default
+``record_dir/events.sqlite``, where ``report.html`` is written at the end).
+
 Everything decoded is recorded as it arrives: ``record_dir/detections.jsonl`` (a detection file,
 replayable with ``dronewall track``), ``record_dir/tracks.jsonl`` (a track file) and, at the end,
 ``record_dir/summary.json``. Bad input is counted per input and never stops the loop; a decoder
@@ -39,13 +45,19 @@ from urllib.parse import urlsplit
 from dronewall.adapters.base import DecodeLog, DetectionRecord
 from dronewall.adapters.registry import LiveDecoder, make_decoder
 from dronewall.core.measurements import DetectionBatch
+from dronewall.core.taxonomy import ObjectClass
 from dronewall.formats import DetectionReader, iter_frames, write_track_header, write_tracks
 from dronewall.formats.detections import write_format_record
 from dronewall.geo.frames import LocalFrame
-from dronewall.pipeline.capture import record_line
+from dronewall.picture import EventStore
+from dronewall.pipeline.capture import STORE_FILE, record_line
 from dronewall.pipeline.schema import IngestConfig, InputSpec
+from dronewall.pipeline.session import StreamSession
 from dronewall.pipeline.stream import count_scans
+from dronewall.report import write_report
+from dronewall.sim import Scenario
 from dronewall.tracking import MultiSensorTracker, TrackerConfig
+from dronewall.world import World, load_world
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +128,14 @@ class Ingest:
         Default: the drone defaults.
     record_dir : Path, optional
         Overrides ``config.record_dir``.
+    area : Scenario, optional
+        The defended area (:func:`~dronewall.pipeline.area.load_area` of ``config.area``): with
+        it the whole picture is built and recorded, not only tracks.
+    world : World, optional
+        Default: the packaged world model (with ``area``).
+    store : str or Path, optional
+        The event store of the picture: overrides ``config.store`` (default
+        ``record_dir/events.sqlite``).
     """
 
     def __init__(
@@ -124,14 +144,29 @@ class Ingest:
         tracker_config: TrackerConfig | None = None,
         *,
         record_dir: Path | None = None,
+        area: Scenario | None = None,
+        world: World | None = None,
+        store: str | Path | None = None,
     ) -> None:
         self.config = config
         frame = None
         if config.frame is not None:
             frame = LocalFrame(config.frame.lat_deg, config.frame.lon_deg, config.frame.alt_m)
+        elif area is not None:
+            frame = area.frame
+        self.area = area
+        self.world = world if world is not None or area is None else load_world()
+        self.tracker_config = tracker_config
+        self.session: StreamSession | None = None
+        self._store: EventStore | None = None
         self.reader = DetectionReader([], frame=frame, max_errors=MAX_REPORTED_ERRORS)
         self.tracker = MultiSensorTracker(tracker_config or TrackerConfig())
         self.record_dir = Path(record_dir if record_dir is not None else config.record_dir)
+        where = store if store is not None else config.store
+        self.store_at: str | Path = (
+            self.record_dir / STORE_FILE if where is None else where if "://" in str(where)
+            else Path(where)
+        )  # fmt: skip
         self.inputs = [InputState(spec, DecodeLog(spec.name)) for spec in config.inputs]
         self.stats = IngestStats()
         self._pending: list[DetectionRecord] = []
@@ -356,7 +391,15 @@ class Ingest:
     def _step(self, batch: DetectionBatch, t: float) -> None:
         if not len(batch) and not len(self.tracker):
             return
-        self.tracker.step(batch, t=t)
+        classes: list[str | None] | None = None
+        if self.area is not None and self.reader.frame is not None:
+            res = self._session(t).step(batch, t, self.reader.sensor_ids)
+            table = res.tracks
+            keep = table.confirmed
+            classes = [ObjectClass(int(c)).label for c in res.assessment.object_class[keep]]
+        else:
+            self.tracker.step(batch, t=t)
+            table = self.tracker.snapshot(t)
         self.stats.frames += 1
         self.stats.scans += count_scans(batch)
         frame = self.reader.frame
@@ -365,16 +408,48 @@ class Ingest:
         if not self._header_written:
             write_track_header(self._trk_fp, frame)
             self._header_written = True
-        table = self.tracker.snapshot(t)
         self.stats.confirmed.update(table.track_id[table.confirmed].tolist())
         table = table.select(table.confirmed)
         self.stats.track_lines += write_tracks(
-            self._trk_fp, table, frame, sensor_ids=self.reader.sensor_ids
+            self._trk_fp, table, frame, sensor_ids=self.reader.sensor_ids, classes=classes
         )
         self._trk_fp.flush()
         if self._det_fp is not None:
             self._det_fp.flush()
         self._publish(t)
+
+    def _session(self, t: float) -> StreamSession:
+        """The picture's session, begun at the first frame (closed at ``t``)."""
+        if self.session is None:
+            assert self.area is not None
+            assert self.world is not None
+            assert self.reader.frame is not None
+            self._store = EventStore.open(self.store_at)
+            self.session = StreamSession(
+                self.area,
+                self.world,
+                store=self._store,
+                frame=self.reader.frame,
+                t0=t - self.config.frame_period_s,
+                tick_s=self.config.frame_period_s,
+                source=f"dronewall ingest: {', '.join(i.spec.name for i in self.inputs)}",
+                tracker_config=self.tracker_config,
+            )
+            self.tracker = self.session.tracker
+        return self.session
+
+    def _finish_picture(self, summary: dict[str, Any], status: str) -> None:
+        """Record the end of the picture's run and, for a store in ``record_dir``, the report."""
+        session, store = self.session, self._store
+        if session is None or store is None:
+            return
+        try:
+            session.finish(summary, status)
+        finally:
+            store.close()
+            self._store = None
+        if status == "finished" and self.store_at == self.record_dir / STORE_FILE:
+            write_report(self.record_dir)
 
     # ------------------------------------------------------------ run
 
@@ -403,6 +478,7 @@ class Ingest:
             if det_fp.tell() == 0:
                 write_format_record(det_fp)
             self._open_outputs()
+            status = "failed"
             try:
                 for state in self.inputs:
                     await self._open(state)
@@ -419,18 +495,28 @@ class Ingest:
                     next_tick += period
                     self._frame(time.time())
                 self._stop.set()
+                status = "finished"
             finally:
                 await self._close()
-                self._frame(time.time(), final=True)  # what arrived while closing
-                for sender in self._senders:
-                    sender.flush(2.0)
-                    sender.close()
-                for sock, *_ in self._cat062:
-                    sock.close()
+                try:
+                    self._frame(time.time(), final=True)  # what arrived while closing
+                except BaseException:
+                    status = "failed"
+                    raise
+                finally:
+                    for sender in self._senders:
+                        sender.flush(2.0)
+                        sender.close()
+                    for sock, *_ in self._cat062:
+                        sock.close()
+                    if status == "failed" and self.session is not None:
+                        with contextlib.suppress(Exception):
+                            self._finish_picture({"scenario": self.session.scenario.name}, status)
         summary = self.summary(time.time() - started)
         (self.record_dir / "summary.json").write_text(
             json.dumps(summary, indent=2, allow_nan=False) + "\n", encoding="utf-8"
         )
+        self._finish_picture(summary, "finished")
         return summary
 
     async def _close(self) -> None:
@@ -447,9 +533,16 @@ class Ingest:
                     await result
 
     def summary(self, elapsed_s: float) -> dict[str, Any]:
+        """The ingest's counters; with an area, the picture's summary (alerts and proposals by
+        name, :meth:`StreamSession.summary`) merged in."""
         s = self.stats
         frame = self.reader.frame
-        return {
+        picture: dict[str, Any] = {}
+        if self.session is not None:
+            picture = {**self.session.summary(), "store": _store_name(self.store_at)}
+        elif self.area is not None:
+            picture = {"scenario": self.area.name, "store": None, "run_id": None}
+        return picture | {
             "elapsed_s": round(elapsed_s, 3),
             "inputs": [i.summary() for i in self.inputs],
             "detections": s.detections,
@@ -471,3 +564,14 @@ class Ingest:
             else {"lat_deg": frame.lat_deg, "lon_deg": frame.lon_deg, "h_m": frame.h_m},
             "tracker_counters": dict(self.tracker.counters),
         }
+
+
+def _store_name(where: str | Path) -> str:
+    """The store as a person may see it (an URL without its password)."""
+    if isinstance(where, Path):
+        return str(where)
+    head, sep, rest = where.partition("://")
+    creds, at, host = rest.rpartition("@")
+    if at and ":" in creds:
+        creds = creds.split(":", 1)[0] + ":***"
+    return f"{head}{sep}{creds}{at}{host}"

@@ -7,6 +7,10 @@ A YAML file (see ``docs/ingest.md``)::
     clock: wall                  # wall: frames close on the wall clock; data: on the data's time
     tracker: tracker.yaml        # optional tracker configuration (relative to this file)
     record_dir: runs/live        # detections.jsonl, tracks.jsonl and summary.json go here
+    area: area.yaml              # optional defended area (relative to this file, or a built-in
+                                 # scenario's name): the whole picture, not the tracker alone
+    store: postgresql://dw@db/dw # optional event store of the picture (default: record_dir/
+                                 # events.sqlite); a path or an SQLAlchemy URL
     inputs:
       - name: adsb-rx            # names the input in logs; the sensor id of its records
         format: sbs
@@ -36,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from dronewall.adapters.registry import FORMATS
 from dronewall.core.errors import ConfigError
 from dronewall.core.yamlio import Loc, line_of, load_yaml
+from dronewall.sim.scenario import list_builtin
 
 
 def _endpoint(url: str, schemes: tuple[str, ...]) -> str:
@@ -133,6 +138,18 @@ class IngestConfig(BaseModel):
     tracker: str | None = None
     record_dir: str = "runs/ingest"
     publish: PublishSpec = Field(default_factory=PublishSpec)
+    area: str | None = Field(default=None, min_length=1)
+    """The defended area (:func:`~dronewall.pipeline.area.load_area`): a file relative to the
+    configuration's folder, or a built-in scenario's name."""
+    store: str | None = Field(default=None, min_length=1)
+    """The event store of the picture (with ``area``): a path or an SQLAlchemy URL; default
+    ``record_dir/events.sqlite``."""
+
+    @model_validator(mode="after")
+    def _store_needs_area(self) -> IngestConfig:
+        if self.store is not None and self.area is None:
+            raise ValueError("a store records the picture of a defended area: give 'area' too")
+        return self
 
     @model_validator(mode="after")
     def _unique(self) -> IngestConfig:
@@ -156,7 +173,7 @@ def load_ingest_config(path: Path) -> IngestConfig:
     if not isinstance(data, dict):
         raise ConfigError("the top level must be a mapping", source=source, line=1)
     try:
-        return IngestConfig.model_validate(data)
+        config = IngestConfig.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc: Loc = tuple(p for p in err["loc"] if isinstance(p, str | int))
@@ -169,3 +186,15 @@ def load_ingest_config(path: Path) -> IngestConfig:
             field=".".join(str(p) for p in loc) or None,
             actual=None if isinstance(actual, dict | list) else repr(actual),
         ) from exc
+    if config.area is not None and not (Path(path).parent / config.area).is_file():
+        names = [name for name, _ in list_builtin()]
+        if config.area not in names:
+            raise ConfigError(
+                "no area file (relative to this file) or built-in scenario of this name",
+                source=source,
+                line=line_of(lines, ("area",)),
+                field="area",
+                expected=f"an area file or one of {', '.join(names)}",
+                actual=repr(config.area),
+            )
+    return config

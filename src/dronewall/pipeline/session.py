@@ -1,23 +1,28 @@
 """A steppable run: the pipeline advanced one tick at a time from outside.
 
-:class:`RunSession` owns one run's simulation, tracker, assessor, advisor, decision book and
-evaluator, and its rows in an :class:`~dronewall.picture.EventStore`. Each :meth:`RunSession.step`
-runs one tick ``t`` (``scenario.tick_s`` apart):
+A run has two halves. A *detection source* gives the detections of each tick: the simulation
+(:class:`RunSession`) or a stream of recorded or live detections cut into frames
+(:class:`StreamSession`, used by ``dronewall replay-capture`` and ``dronewall ingest``). The
+*picture steps* (:class:`PictureLoop`), the same for both, turn them into the picture:
 
-1. ``Simulation.sense(k)``: the detections received during the tick;
-2. ``MultiSensorTracker.step`` and ``snapshot(t)``: the track table;
-3. ``Assessor.assess``: classes, identities, threats, alert events;
-4. ``EngagementAdvisor.recommend``: proposals into the ``DecisionBook``; the *operator* answers
+1. ``MultiSensorTracker.step`` and ``snapshot(t)``: the track table;
+2. ``Assessor.assess``: classes, identities, threats, alert events;
+3. ``EngagementAdvisor.recommend``: proposals into the ``DecisionBook``; the *operator* answers
    them; approved ones are committed to their fire unit;
-5. engagements whose effect time has come are resolved: the outcome is drawn from the assumed Pk of
-   the effector against the *true* object behind the track, and a defeated object is removed from
-   the simulation (this step, and scoring, are the only readers of truth);
-6. detections, truth, track updates and events are appended to the store, in one transaction
-   (or in the caller's open :meth:`~dronewall.picture.EventStore.transaction`).
+4. engagements whose effect time has come are resolved by the run's :class:`Referee`, when it has
+   one: in a simulation the outcome is drawn from the assumed Pk of the effector against the *true*
+   object behind the track, and a defeated object is removed from the simulation (this, and
+   scoring, are the only readers of truth). Without truth (captures, live inputs) nothing observes
+   the effect: the outcome is recorded as ``unknown``;
+5. detections, truth (simulation only), track updates and events are appended to the store, in one
+   transaction (or in the caller's open :meth:`~dronewall.picture.EventStore.transaction`).
 
 The operator is either :class:`~dronewall.respond.SimulatedOperator` (the scenario's stated
-policy; batch runs) or :class:`HumanOperator` (people decide through :meth:`RunSession.approve` and
-:meth:`RunSession.reject` between ticks; proposals nobody answered expire at their time to live).
+policy; simulated batch runs only) or :class:`HumanOperator` (people decide through
+:meth:`RunSession.approve` and :meth:`RunSession.reject` between ticks; proposals nobody answered
+expire at their time to live). A :class:`StreamSession` always has a :class:`HumanOperator`: on
+real data the advice is decision support only, and in a replay, where no person answers, its
+proposals simply expire.
 
 Data layout: the tick's picture is returned as a :class:`TickResult` holding the pipeline's own
 struct-of-arrays types (``TrackTable``, ``Assessment``) plus the ``(N, 3)`` WGS84 positions.
@@ -29,14 +34,15 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Collection
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 
 from dronewall.assess import AlertEvent, AlertEventKind, Assessment, Assessor
-from dronewall.core.measurements import DetectionBatch
+from dronewall.core.measurements import DetectionBatch, MeasurementKind
 from dronewall.core.taxonomy import (
     PROTECTED_IDENTITIES,
     AlertLevel,
@@ -45,6 +51,7 @@ from dronewall.core.taxonomy import (
     ObjectClass,
 )
 from dronewall.core.tracks import TrackTable
+from dronewall.geo.frames import LocalFrame
 from dronewall.picture import Event, EventStore
 from dronewall.pipeline.evaluation import EvaluationConfig, RunEvaluator
 from dronewall.respond import (
@@ -59,9 +66,13 @@ from dronewall.respond import (
     SimulatedOperator,
     engagement_pk,
 )
+from dronewall.respond.engagement import EngagementPolicy
+from dronewall.sensors.base import SensorSpec
 from dronewall.sim import Scenario, Simulation
 from dronewall.tracking import MultiSensorTracker, TrackerConfig
 from dronewall.world import World
+from dronewall.world.catalogue import ObjectType, Site
+from dronewall.world.deployment import FireUnitSpec, OperatorPolicy, RulesOfEngagement
 
 _OUTCOME_STREAM = 0x0E7C0E
 
@@ -159,8 +170,347 @@ class SessionError(EngagementError):
     """A decision the session cannot take (no such proposal, not pending, run finished)."""
 
 
+class Referee(Protocol):
+    """The truth side of a run (a simulation): scoring and the outcome of engagements.
+
+    ``truth`` arguments are the truth index of the object behind a track (``-1``: none known). A
+    run without truth (captures, live inputs) has no referee.
+    """
+
+    def protected(self, truth: int) -> bool:
+        """The object is civil or friendly (a proposal against it counts as against civil)."""
+        ...
+
+    def observe_alert(self, t: float, truth: int) -> None:
+        """An alert rose to WARNING or above on a track of ``truth``."""
+        ...
+
+    def observe_engagement(self, truth: int, effector_id: str) -> None:
+        """An engagement was committed against ``truth``."""
+        ...
+
+    def resolve(self, k: int, t: float, eng: Engagement, truth: int) -> bool:
+        """The effect of ``eng`` lands at tick ``k``: True when it destroyed the object."""
+        ...
+
+    def observe_tick(
+        self, k: int, t: float, batch: DetectionBatch, tracks: TrackTable, ledger: _Ledger
+    ) -> list[Event]:
+        """Score the tick; the events it gives (leaks into a site's core)."""
+        ...
+
+    def record(self, store: EventStore, run_id: int, k: int, t: float) -> None:
+        """Append the tick's truth to the store."""
+        ...
+
+
+@dataclass(slots=True)
+class _Ledger:
+    """Per-run bookkeeping of the respond loop (small: a few proposals per minute)."""
+
+    pending: list[tuple[Engagement, int]] = field(default_factory=list)
+    confirmed: set[int] = field(default_factory=set)
+    alerted: set[tuple[int, str]] = field(default_factory=set)
+    recommendations: int = 0
+    against_civil: int = 0
+    engagements: int = 0
+    defence_cost_eur: float = 0.0
+    alert_events: int = 0
+    sighting_events: int = 0
+    leaked: set[int] = field(default_factory=set)
+    warnings: list[AlertEvent] = field(default_factory=list)
+    """Alerts raised or escalated to WARNING or above (track and report alerts)."""
+    proposals: list[Recommendation] = field(default_factory=list)
+
+
+class PictureLoop:
+    """The picture steps of a run, shared by every detection source: track, assess, advise,
+    decide, resolve effects, record (the module docstring).
+
+    Parameters
+    ----------
+    sites, fire_units, roe, policy
+        The defended area: protected sites, fire units, rules of engagement, and the policy whose
+        ``proposal_ttl_s`` and ``engagement`` doctrine the advice uses.
+    frame : LocalFrame
+        The ENU frame of the detections and tracks.
+    store : EventStore
+        Where the run is recorded; :meth:`begin` opens the run.
+    operator : Operator
+        Who answers the proposals.
+    objects : mapping, optional
+        The object catalogue of the class model (default: the world's).
+    rf_sensors : frozenset of int, optional
+        Sensor indices of the RF detectors (None: any bearing with a protocol code is an RF cue).
+    tracker_config : TrackerConfig, optional
+        Default: the drone defaults.
+    """
+
+    def __init__(
+        self,
+        *,
+        sites: Sequence[Site],
+        fire_units: Sequence[FireUnitSpec],
+        roe: RulesOfEngagement,
+        policy: OperatorPolicy,
+        frame: LocalFrame,
+        store: EventStore,
+        operator: Operator,
+        objects: Mapping[str, ObjectType] | None = None,
+        rf_sensors: frozenset[int] | None = None,
+        tracker_config: TrackerConfig | None = None,
+    ) -> None:
+        self.frame = frame
+        self.store = store
+        self.tracker = MultiSensorTracker(tracker_config)
+        self.assessor = Assessor(sites, frame, objects=objects, rf_sensors=rf_sensors)
+        self.advisor = EngagementAdvisor(
+            fire_units,
+            frame,
+            roe,
+            EngagementConfig(
+                proposal_ttl_s=policy.proposal_ttl_s,
+                # the scenario's policy.engagement (OperatorPolicy validates it; typed str there)
+                policy=cast(EngagementPolicy, policy.engagement),
+            ),
+            site_values={s.id: s.value for s in sites},
+        )
+        self.book = DecisionBook()
+        self.operator = operator
+        self.ledger = _Ledger()
+        self.run_id = -1
+
+    def begin(self, *, name: str, seed: int, t0: float, config: Mapping[str, Any]) -> int:
+        """Record the start of the run in the store (the tracker's configuration added)."""
+        f = self.frame
+        self.run_id = self.store.begin_run(
+            scenario=name,
+            seed=seed,
+            t0=t0,
+            origin_lla=[f.lat_deg, f.lon_deg, f.h_m],
+            config={**config, "tracker": _config_dict(self.tracker.config)},
+        )
+        return self.run_id
+
+    def step(
+        self, k: int, t: float, batch: DetectionBatch, referee: Referee | None = None
+    ) -> TickResult:
+        """Run the picture steps on the detections ``batch`` of tick ``k`` closed at ``t``."""
+        tracker, assessor, advisor = self.tracker, self.assessor, self.advisor
+        book, ledger = self.book, self.ledger
+        tracker.step(batch, t=t)
+        tracks = tracker.snapshot(t)
+        assessment = assessor.assess(t, tracks, batch)
+        events: list[Event] = []
+        live_ids = tracks.track_id.tolist()
+        if referee is not None:
+            truth_of = dict(zip(live_ids, tracks.truth.tolist(), strict=True))
+        else:  # no truth: nothing reads the truth column of a recorded stream
+            truth_of = dict.fromkeys(live_ids, -1)
+
+        # Track life.
+        for tid in tracks.track_id[tracks.confirmed].tolist():
+            if tid not in ledger.confirmed:
+                ledger.confirmed.add(tid)
+                events.append(Event(t=t, kind="track_confirmed", track_id=tid))
+        events.extend(
+            Event(t=t, kind="track_deleted", track_id=int(tid)) for tid in tracker.deleted_ids
+        )
+
+        # Alerts.
+        for ev in assessment.events:
+            events.append(_alert_event(ev))
+            if (
+                ev.kind in (AlertEventKind.RAISED, AlertEventKind.ESCALATED)
+                and ev.level >= AlertLevel.WARNING
+                and ev.previous < AlertLevel.WARNING
+            ):
+                ledger.warnings.append(ev)
+                if ev.track_id >= 0 and referee is not None:
+                    referee.observe_alert(t, truth_of.get(ev.track_id, -1))
+
+        # Respond: proposals, the operator's answers, commitments.
+        recs = advisor.recommend(t, tracks, assessment)
+        for rec in recs:
+            book.propose(rec)
+            ledger.recommendations += 1
+            ledger.proposals.append(rec)
+            tru = truth_of.get(rec.track_id, -1)
+            civil = Identity(rec.identity) in PROTECTED_IDENTITIES or (
+                tru >= 0 and referee is not None and referee.protected(tru)
+            )
+            ledger.against_civil += int(civil)
+            events.append(_recommendation_event(rec, civil))
+        for record in self.operator.decide(t, book, set(truth_of)):
+            rid = record.recommendation_id
+            rec = book.recommendation(rid)
+            events.append(
+                Event(
+                    t=record.t,
+                    kind="decision",
+                    track_id=rec.track_id,
+                    site_id=rec.site_id or None,
+                    payload={
+                        "recommendation_id": rid,
+                        "state": str(record.state),
+                        "who": record.who,
+                        "why": record.why,
+                        "effector_id": rec.effector_id,
+                    },
+                )
+            )
+            if record.state is DecisionState.APPROVED:
+                try:
+                    eng = advisor.commit(rec, t)
+                except EngagementError as exc:
+                    book.expire(rid, t, f"could not be executed: {exc.message}", "fire-unit")
+                    advisor.release(rid)
+                    continue
+                book.execute(eng)
+                ledger.engagements += 1
+                ledger.defence_cost_eur += eng.cost_eur
+                tru = truth_of.get(eng.track_id, -1)
+                ledger.pending.append((eng, tru))
+                if referee is not None:
+                    referee.observe_engagement(tru, eng.effector_id)
+                events.append(
+                    Event(
+                        t=t,
+                        kind="engagement",
+                        track_id=eng.track_id,
+                        site_id=eng.site_id or None,
+                        payload={
+                            "engagement_id": eng.id,
+                            "recommendation_id": rid,
+                            "fire_unit_id": eng.fire_unit_id,
+                            "effector_id": eng.effector_id,
+                            "t_effect": eng.t_effect,
+                            "pk": eng.pk,
+                            "cost_eur": eng.cost_eur,
+                        },
+                    )
+                )
+            elif record.state in (DecisionState.REJECTED, DecisionState.EXPIRED):
+                advisor.release(rid)
+
+        # Effects that land now: with truth, the outcome is drawn against the true object.
+        due = [(e, tru) for e, tru in ledger.pending if e.t_effect <= t]
+        ledger.pending = [(e, tru) for e, tru in ledger.pending if e.t_effect > t]
+        for eng, tru_at_commit in due:
+            if referee is not None:
+                killed = referee.resolve(k, t, eng, truth_of.get(eng.track_id, tru_at_commit))
+                outcome = "killed" if killed else "missed"
+                who = "simulation"
+                why = (
+                    "target destroyed"
+                    if killed
+                    else "target survived (or no object behind the track)"
+                )
+            else:
+                outcome, who = "unknown", "fire-unit"
+                why = "no kill assessment: the effect is not observed by this run"
+            book.assess(eng.recommendation_id, t, outcome, who, why)
+            # the look of shoot-look-shoot: after a miss the track may be proposed again
+            advisor.record_outcome(eng.id, t, outcome)
+            events.append(
+                Event(
+                    t=t,
+                    kind="outcome",
+                    track_id=eng.track_id,
+                    site_id=eng.site_id or None,
+                    payload={
+                        "engagement_id": eng.id,
+                        "effector_id": eng.effector_id,
+                        "outcome": outcome,
+                    },
+                )
+            )
+
+        # Score and record.
+        if referee is not None:
+            events.extend(referee.observe_tick(k, t, batch, tracks, ledger))
+        lla = self.frame.enu_to_lla(tracks.x[:, :3]) if len(tracks) else np.empty((0, 3))
+        store, run_id = self.store, self.run_id
+        store.append_detections(run_id, batch)
+        if referee is not None:
+            referee.record(store, run_id, k, t)
+        _record_picture(store, run_id, t, tracks, assessment, lla, events)
+        return TickResult(k, t, tracks, assessment, lla, events, batch)
+
+
+class _SimulationReferee:
+    """The :class:`Referee` of a simulated run: truth, scoring and the outcome draw."""
+
+    def __init__(
+        self, sim: Simulation, evaluator: RunEvaluator, outcome_rng: np.random.Generator
+    ) -> None:
+        self.sim = sim
+        self.evaluator = evaluator
+        self.outcome_rng = outcome_rng
+
+    def protected(self, truth: int) -> bool:
+        return int(self.sim.truth.allegiance[truth]) in _PROTECTED_ALLEGIANCE
+
+    def observe_alert(self, t: float, truth: int) -> None:
+        self.evaluator.observe_alert(t, truth)
+
+    def observe_engagement(self, truth: int, effector_id: str) -> None:
+        self.evaluator.observe_engagement(truth, effector_id)
+
+    def resolve(self, k: int, t: float, eng: Engagement, truth: int) -> bool:
+        sim = self.sim
+        killed = False
+        if truth >= 0 and sim.truth.alive[k, truth]:
+            effector = sim.world.effectors[eng.effector_id]
+            pk = engagement_pk(
+                effector,
+                ObjectClass(int(sim.truth.object_class[truth])),
+                # a jamming-immune object (autonomous, GNSS-independent) has no link to jam
+                -1 if sim.truth.jam_immune[truth] else int(sim.truth.rf_protocol[truth]),
+            )
+            killed = bool(self.outcome_rng.random() < pk)
+        if killed:
+            sim.kill(truth, t)
+            self.evaluator.observe_defeat(t, truth)
+        return killed
+
+    def observe_tick(
+        self, k: int, t: float, batch: DetectionBatch, tracks: TrackTable, ledger: _Ledger
+    ) -> list[Event]:
+        sim, evaluator = self.sim, self.evaluator
+        evaluator.observe_detections(batch)
+        evaluator.observe_tick(t, tracks, sim.truth.pos[k], sim.truth.alive[k])
+        events = []
+        for obj in np.flatnonzero(~np.isnan(evaluator.t_leak)).tolist():
+            if obj not in ledger.leaked:
+                ledger.leaked.add(obj)
+                site = int(sim.truth.target_site[obj])
+                events.append(
+                    Event(
+                        t=t,
+                        kind="leak",
+                        site_id=sim.scenario.sites[site].id if site >= 0 else None,
+                        payload={"object_id": sim.truth.ids[obj]},
+                    )
+                )
+        return events
+
+    def record(self, store: EventStore, run_id: int, k: int, t: float) -> None:
+        tr = self.sim.truth
+        pos, vel, alive = tr.pos[k], tr.vel[k], tr.alive[k]
+        idx = np.flatnonzero(alive)
+        if idx.size:
+            store.append_truth(
+                run_id,
+                t,
+                idx,
+                np.hstack([pos[idx], vel[idx]]),
+                self.sim.frame.enu_to_lla(pos[idx]),
+            )
+
+
 class RunSession:
-    """One run, advanced tick by tick by its owner.
+    """One simulated run, advanced tick by tick by its owner.
 
     Creating a session records the run's set-up in ``store`` (``begin_run``, sites, sensors, fire
     units, objects); :meth:`step` runs and records one tick; :meth:`finish` writes the summary.
@@ -196,23 +546,17 @@ class RunSession:
         self.sim = sim = Simulation(scenario, world, seed)
         frame = sim.frame
         truth = sim.truth
-        self.tracker = MultiSensorTracker(tracker_config)
-        rf_sensors = frozenset(s.index for s in sim.sensors if s.kind == "rf")
-        self.assessor = Assessor(
-            scenario.sites, frame, objects=world.objects, rf_sensors=rf_sensors
-        )
-        self.advisor = EngagementAdvisor(
-            scenario.fire_units,
-            frame,
-            scenario.roe,
-            EngagementConfig(
-                proposal_ttl_s=scenario.policy.proposal_ttl_s, policy=scenario.policy.engagement
-            ),
-            site_values={s.id: s.value for s in scenario.sites},
-        )
-        self.book = DecisionBook()
-        self.operator: Operator = (
-            SimulatedOperator(scenario.policy) if operator is None else operator
+        self.loop = PictureLoop(
+            sites=scenario.sites,
+            fire_units=scenario.fire_units,
+            roe=scenario.roe,
+            policy=scenario.policy,
+            frame=frame,
+            store=store,
+            operator=SimulatedOperator(scenario.policy) if operator is None else operator,
+            objects=world.objects,
+            rf_sensors=frozenset(s.index for s in sim.sensors if s.kind == "rf"),
+            tracker_config=tracker_config,
         )
         self.outcome_rng = np.random.default_rng([seed, _OUTCOME_STREAM])
         site_enu = frame.lla_to_enu(
@@ -229,25 +573,48 @@ class RunSession:
             core_radius_m=np.array([s.core_radius_m for s in scenario.sites]),
             config=evaluation or EvaluationConfig(),
         )
-        self.ledger = _Ledger()
+        self.referee = _SimulationReferee(sim, self.evaluator, self.outcome_rng)
         self.n_detections = 0
         self.k = 0
         self.last: TickResult | None = None
         self.finished = False
-        self.run_id = store.begin_run(
-            scenario=scenario.name,
+        self.run_id = self.loop.begin(
+            name=scenario.name,
             seed=seed,
             t0=scenario.t0,
-            origin_lla=[frame.lat_deg, frame.lon_deg, frame.h_m],
             config={
                 "scenario_source": scenario.source,
                 "duration_s": scenario.duration_s,
                 "tick_s": scenario.tick_s,
-                "tracker": _config_dict(self.tracker.config),
                 "policy": _config_dict(scenario.policy),
             },
         )
         _record_setup(store, self.run_id, scenario, sim)
+
+    # The picture steps' parts, as before the split (the service and benchmarks read them).
+    @property
+    def tracker(self) -> MultiSensorTracker:
+        return self.loop.tracker
+
+    @property
+    def assessor(self) -> Assessor:
+        return self.loop.assessor
+
+    @property
+    def advisor(self) -> EngagementAdvisor:
+        return self.loop.advisor
+
+    @property
+    def book(self) -> DecisionBook:
+        return self.loop.book
+
+    @property
+    def operator(self) -> Operator:
+        return self.loop.operator
+
+    @property
+    def ledger(self) -> _Ledger:
+        return self.loop.ledger
 
     @property
     def n_ticks(self) -> int:
@@ -276,58 +643,20 @@ class RunSession:
                 raise SessionError("the run has no ticks left", field="tick", actual=str(self.k))
             k = self.k
             with self.store.transaction():
-                res = _tick(
-                    k,
-                    self.sim,
-                    self.tracker,
-                    self.assessor,
-                    self.advisor,
-                    self.book,
-                    self.operator,
-                    self.outcome_rng,
-                    self.evaluator,
-                    self.ledger,
-                    self.store,
-                    self.run_id,
-                )
+                res = self.loop.step(k, float(self.sim.times[k]), self.sim.sense(k), self.referee)
             self.n_detections += res.n_detections
             self.k = k + 1
             self.last = res
             return res
 
-    def _decide(self, proposal_id: str, approve: bool, who: str, why: str) -> DecisionRecord:
-        if not isinstance(self.operator, HumanOperator):
-            raise SessionError(
-                "this run's proposals are answered by the simulated operator policy",
-                field="operator",
-            )
-        if not who.strip() or not why.strip():
-            raise SessionError("a decision needs a who and a why", field="reason")
-        with self.lock:
-            try:
-                state = self.book.state_of(proposal_id)
-            except KeyError:
-                raise SessionError("no such proposal", field="id", actual=proposal_id) from None
-            if state is not DecisionState.PROPOSED or self.finished:
-                raise SessionError(
-                    "the proposal is not pending",
-                    field="state",
-                    expected=str(DecisionState.PROPOSED),
-                    actual=str(state),
-                )
-            move = self.book.approve if approve else self.book.reject
-            record = move(proposal_id, self.t, who, why)
-            self.operator.submit(record)
-            return record
-
     def approve(self, proposal_id: str, who: str, why: str) -> DecisionRecord:
         """A person approves a pending proposal (human operator only); it is committed to its
         fire unit at the next tick. :class:`SessionError` if not pending."""
-        return self._decide(proposal_id, True, who, why)
+        return _decide(self, proposal_id, True, who, why)
 
     def reject(self, proposal_id: str, who: str, why: str) -> DecisionRecord:
         """A person rejects a pending proposal (human operator only)."""
-        return self._decide(proposal_id, False, who, why)
+        return _decide(self, proposal_id, False, who, why)
 
     def summary(self) -> dict[str, Any]:
         """The run's summary so far (as in ``summary.json``, without the wall time)."""
@@ -346,182 +675,179 @@ class RunSession:
             self.finished = True
 
 
-@dataclass(slots=True)
-class _Ledger:
-    """Per-run bookkeeping of the respond loop (small: a few proposals per minute)."""
+class StreamSession:
+    """A run over detections that come from outside (a capture or live inputs), with no truth.
 
-    pending: list[tuple[Engagement, int]] = field(default_factory=list)
-    confirmed: set[int] = field(default_factory=set)
-    alerted: set[tuple[int, str]] = field(default_factory=set)
-    recommendations: int = 0
-    against_civil: int = 0
-    engagements: int = 0
-    defence_cost_eur: float = 0.0
-    alert_events: int = 0
-    sighting_events: int = 0
-    leaked: set[int] = field(default_factory=set)
+    The defended area (sites, fire units, rules of engagement, the proposal time to live and the
+    engagement doctrine) is a scenario's; what it flies is not used. Each :meth:`step` is one
+    frame of the stream: the picture steps run on its detections; proposals wait for a person
+    (:meth:`approve`, :meth:`reject`) and expire at their time to live.
 
+    Parameters
+    ----------
+    area : Scenario
+        The defended area.
+    world : World
+        The world model (object catalogue of the class model).
+    store : EventStore
+        Where the run is recorded (the caller opens and closes it).
+    frame : LocalFrame
+        The ENU frame of the detections.
+    t0 : float
+        Start of the run, UTC epoch s.
+    tick_s : float
+        The frame period, s.
+    source : str
+        What is replayed or ingested (a file, an ingest configuration), recorded with the run.
+    tracker_config : TrackerConfig, optional
+    """
 
-def _tick(
-    k: int,
-    sim: Simulation,
-    tracker: MultiSensorTracker,
-    assessor: Assessor,
-    advisor: EngagementAdvisor,
-    book: DecisionBook,
-    operator: Operator,
-    outcome_rng: np.random.Generator,
-    evaluator: RunEvaluator,
-    ledger: _Ledger,
-    store: EventStore,
-    run_id: int,
-) -> TickResult:
-    t = float(sim.times[k])
-    batch = sim.sense(k)
-    tracker.step(batch, t=t)
-    tracks = tracker.snapshot(t)
-    assessment = assessor.assess(t, tracks, batch)
-    events: list[Event] = []
-    truth_of = dict(zip(tracks.track_id.tolist(), tracks.truth.tolist(), strict=True))
-
-    # Track life.
-    for tid in tracks.track_id[tracks.confirmed].tolist():
-        if tid not in ledger.confirmed:
-            ledger.confirmed.add(tid)
-            events.append(Event(t=t, kind="track_confirmed", track_id=tid))
-    events.extend(
-        Event(t=t, kind="track_deleted", track_id=int(tid)) for tid in tracker.deleted_ids
-    )
-
-    # Alerts.
-    for ev in assessment.events:
-        events.append(_alert_event(ev))
-        if (
-            ev.track_id >= 0
-            and ev.kind in (AlertEventKind.RAISED, AlertEventKind.ESCALATED)
-            and ev.level >= AlertLevel.WARNING
-            and ev.previous < AlertLevel.WARNING
-        ):
-            evaluator.observe_alert(t, truth_of.get(ev.track_id, -1))
-
-    # Respond: proposals, the operator's answers, commitments.
-    recs = advisor.recommend(t, tracks, assessment)
-    for rec in recs:
-        book.propose(rec)
-        ledger.recommendations += 1
-        tru = truth_of.get(rec.track_id, -1)
-        civil = Identity(rec.identity) in PROTECTED_IDENTITIES or (
-            tru >= 0 and int(sim.truth.allegiance[tru]) in _PROTECTED_ALLEGIANCE
+    def __init__(
+        self,
+        area: Scenario,
+        world: World,
+        *,
+        store: EventStore,
+        frame: LocalFrame,
+        t0: float,
+        tick_s: float,
+        source: str,
+        tracker_config: TrackerConfig | None = None,
+    ) -> None:
+        self.scenario = area
+        self.world = world
+        self.store = store
+        self.frame = frame
+        self.t0 = float(t0)
+        self.tick_s = float(tick_s)
+        self.lock = threading.RLock()
+        self.operator = HumanOperator(area.policy.proposal_ttl_s)
+        self.loop = PictureLoop(
+            sites=area.sites,
+            fire_units=area.fire_units,
+            roe=area.roe,
+            policy=area.policy,
+            frame=frame,
+            store=store,
+            operator=self.operator,
+            objects=world.objects,
+            tracker_config=tracker_config,
         )
-        ledger.against_civil += int(civil)
-        events.append(_recommendation_event(rec, civil))
-    for record in operator.decide(t, book, set(truth_of)):
-        rid = record.recommendation_id
-        rec = book.recommendation(rid)
-        events.append(
-            Event(
-                t=record.t,
-                kind="decision",
-                track_id=rec.track_id,
-                site_id=rec.site_id or None,
-                payload={
-                    "recommendation_id": rid,
-                    "state": str(record.state),
-                    "who": record.who,
-                    "why": record.why,
-                    "effector_id": rec.effector_id,
-                },
-            )
+        self.n_detections = 0
+        self.k = 0
+        self.last: TickResult | None = None
+        self.finished = False
+        self._sensors: list[str] = []
+        self.run_id = self.loop.begin(
+            name=area.name,
+            seed=0,
+            t0=self.t0,
+            config={
+                "scenario_source": area.source,
+                "source": source,
+                "duration_s": 0.0,
+                "tick_s": self.tick_s,
+                "policy": _config_dict(area.policy),
+                "truth": False,
+            },
         )
-        if record.state is DecisionState.APPROVED:
-            try:
-                eng = advisor.commit(rec, t)
-            except EngagementError as exc:
-                book.expire(rid, t, f"could not be executed: {exc.message}", "fire-unit")
-                advisor.release(rid)
-                continue
-            book.execute(eng)
-            ledger.engagements += 1
-            ledger.defence_cost_eur += eng.cost_eur
-            tru = truth_of.get(eng.track_id, -1)
-            ledger.pending.append((eng, tru))
-            evaluator.observe_engagement(tru, eng.effector_id)
-            events.append(
-                Event(
-                    t=t,
-                    kind="engagement",
-                    track_id=eng.track_id,
-                    site_id=eng.site_id or None,
-                    payload={
-                        "engagement_id": eng.id,
-                        "recommendation_id": rid,
-                        "fire_unit_id": eng.fire_unit_id,
-                        "effector_id": eng.effector_id,
-                        "t_effect": eng.t_effect,
-                        "pk": eng.pk,
-                        "cost_eur": eng.cost_eur,
-                    },
-                )
-            )
-        elif record.state in (DecisionState.REJECTED, DecisionState.EXPIRED):
-            advisor.release(rid)
+        store.add_sites(self.run_id, area.sites)
+        store.add_fire_units(self.run_id, area.fire_units)
 
-    # Effects that land now: the outcome is drawn against the true object.
-    due = [(e, tru) for e, tru in ledger.pending if e.t_effect <= t]
-    ledger.pending = [(e, tru) for e, tru in ledger.pending if e.t_effect > t]
-    for eng, tru_at_commit in due:
-        tru = truth_of.get(eng.track_id, tru_at_commit)
-        killed = False
-        if tru >= 0 and sim.truth.alive[k, tru]:
-            effector = sim.world.effectors[eng.effector_id]
-            pk = engagement_pk(
-                effector,
-                ObjectClass(int(sim.truth.object_class[tru])),
-                # a jamming-immune object (autonomous, GNSS-independent) has no link to jam
-                -1 if sim.truth.jam_immune[tru] else int(sim.truth.rf_protocol[tru]),
-            )
-            killed = bool(outcome_rng.random() < pk)
-        if killed:
-            sim.kill(tru, t)
-            evaluator.observe_defeat(t, tru)
-        outcome = "killed" if killed else "missed"
-        why = "target destroyed" if killed else "target survived (or no object behind the track)"
-        book.assess(eng.recommendation_id, t, outcome, "simulation", why)
-        # the look of shoot-look-shoot: after a miss the track may be proposed again (next option)
-        advisor.record_outcome(eng.id, t, outcome)
-        events.append(
-            Event(
-                t=t,
-                kind="outcome",
-                track_id=eng.track_id,
-                site_id=eng.site_id or None,
-                payload={
-                    "engagement_id": eng.id,
-                    "effector_id": eng.effector_id,
-                    "outcome": outcome,
-                },
-            )
+    @property
+    def tracker(self) -> MultiSensorTracker:
+        return self.loop.tracker
+
+    @property
+    def book(self) -> DecisionBook:
+        return self.loop.book
+
+    @property
+    def ledger(self) -> _Ledger:
+        return self.loop.ledger
+
+    @property
+    def t(self) -> float:
+        """Time of the last frame (the start before the first), UTC epoch s."""
+        return self.t0 if self.last is None else self.last.t
+
+    def step(self, batch: DetectionBatch, t: float, sensor_ids: Sequence[str]) -> TickResult:
+        """Run and record one frame closed at ``t``.
+
+        ``sensor_ids[i]`` names sensor index ``i`` of the batch (a detection reader's table);
+        sensors seen for the first time are recorded (their position from their detections).
+        """
+        with self.lock:
+            if self.finished:
+                raise SessionError("the run is finished", field="tick", actual=str(self.k))
+            with self.store.transaction():
+                self._add_sensors(batch, sensor_ids)
+                res = self.loop.step(self.k, float(t), batch)
+            self.n_detections += res.n_detections
+            self.k += 1
+            self.last = res
+            return res
+
+    def _add_sensors(self, batch: DetectionBatch, sensor_ids: Sequence[str]) -> None:
+        new = range(len(self._sensors), len(sensor_ids))
+        if not new:
+            return
+        area = {s.id: s for s in self.scenario.sensors}
+        rows = []
+        for i in new:
+            sid = sensor_ids[i]
+            rows.append(_stream_sensor_row(i, sid, batch, self.frame, area.get(sid)))
+            self._sensors.append(sid)
+        self.store.add_sensors(self.run_id, rows)
+
+    def approve(self, proposal_id: str, who: str, why: str) -> DecisionRecord:
+        """A person approves a pending proposal; committed to its fire unit at the next frame."""
+        return _decide(self, proposal_id, True, who, why)
+
+    def reject(self, proposal_id: str, who: str, why: str) -> DecisionRecord:
+        """A person rejects a pending proposal."""
+        return _decide(self, proposal_id, False, who, why)
+
+    def summary(self) -> dict[str, Any]:
+        """The run's summary so far: what was seen, the alerts and the proposals, by name."""
+        with self.lock:
+            return _stream_summary(self)
+
+    def finish(self, summary: dict[str, Any], status: str = "finished") -> None:
+        """Record the end of the run with ``summary`` (from :meth:`summary`, plus anything)."""
+        with self.lock:
+            self.store.finish_run(self.run_id, summary, status)
+            self.finished = True
+
+
+def _decide(
+    session: RunSession | StreamSession, proposal_id: str, approve: bool, who: str, why: str
+) -> DecisionRecord:
+    operator = session.operator
+    if not isinstance(operator, HumanOperator):
+        raise SessionError(
+            "this run's proposals are answered by the simulated operator policy",
+            field="operator",
         )
-
-    # Score and record.
-    pos, vel, alive = sim.truth.pos[k], sim.truth.vel[k], sim.truth.alive[k]
-    evaluator.observe_detections(batch)
-    evaluator.observe_tick(t, tracks, pos, alive)
-    for obj in np.flatnonzero(~np.isnan(evaluator.t_leak)).tolist():
-        if obj not in ledger.leaked:
-            ledger.leaked.add(obj)
-            site = int(sim.truth.target_site[obj])
-            events.append(
-                Event(
-                    t=t,
-                    kind="leak",
-                    site_id=sim.scenario.sites[site].id if site >= 0 else None,
-                    payload={"object_id": sim.truth.ids[obj]},
-                )
+    if not who.strip() or not why.strip():
+        raise SessionError("a decision needs a who and a why", field="reason")
+    with session.lock:
+        book = session.book
+        try:
+            state = book.state_of(proposal_id)
+        except KeyError:
+            raise SessionError("no such proposal", field="id", actual=proposal_id) from None
+        if state is not DecisionState.PROPOSED or session.finished:
+            raise SessionError(
+                "the proposal is not pending",
+                field="state",
+                expected=str(DecisionState.PROPOSED),
+                actual=str(state),
             )
-    lla = sim.frame.enu_to_lla(tracks.x[:, :3]) if len(tracks) else np.empty((0, 3))
-    _record_tick(store, run_id, t, sim, batch, tracks, assessment, lla, pos, vel, alive, events)
-    return TickResult(k, t, tracks, assessment, lla, events, batch)
+        move = book.approve if approve else book.reject
+        record = move(proposal_id, session.t, who, why)
+        operator.submit(record)
+        return record
 
 
 _PROTECTED_ALLEGIANCE = {int(Allegiance.CIVIL), int(Allegiance.FRIEND)}
@@ -618,30 +944,15 @@ def _record_setup(store: EventStore, run_id: int, scenario: Scenario, sim: Simul
     )
 
 
-def _record_tick(
+def _record_picture(
     store: EventStore,
     run_id: int,
     t: float,
-    sim: Simulation,
-    batch: DetectionBatch,
     tracks: TrackTable,
     assessment: Assessment,
     lla: np.ndarray,
-    pos: np.ndarray,
-    vel: np.ndarray,
-    alive: np.ndarray,
     events: list[Event],
 ) -> None:
-    store.append_detections(run_id, batch)
-    idx = np.flatnonzero(alive)
-    if idx.size:
-        store.append_truth(
-            run_id,
-            t,
-            idx,
-            np.hstack([pos[idx], vel[idx]]),
-            sim.frame.enu_to_lla(pos[idx]),
-        )
     if len(tracks):
         cls = assessment.object_class.astype(np.intp)
         store.append_track_updates(
@@ -702,3 +1013,117 @@ def _config_dict(obj: Any) -> dict[str, Any]:
         if isinstance(v, bool | int | str) or (isinstance(v, float) and math.isfinite(v)):
             out[name] = v
     return out
+
+
+#: Sensor kind of a stream sensor, told from the measurement kind of its first detection.
+_KIND_OF_MEASUREMENT = {
+    int(MeasurementKind.POLAR): "radar",
+    int(MeasurementKind.BEARING): "rf",
+    int(MeasurementKind.SIGHTING): "sightings",
+}
+#: Idents below this are ADS-B ICAO addresses (24 bits); above, broadcast Remote ID numbers.
+_ICAO_LIMIT = 1 << 24
+
+
+def _stream_sensor_row(
+    idx: int,
+    sensor_id: str,
+    batch: DetectionBatch,
+    frame: LocalFrame,
+    declared: SensorSpec | None,
+) -> dict[str, Any]:
+    """The store row of a sensor first seen in ``batch``.
+
+    A sensor of the area with the same id gives its kind and position. Otherwise the kind follows
+    its first detection (a radar plot, an RF bearing, a sighting; a position is ``adsb`` with an
+    ICAO ident, ``rf`` with a Remote ID, else ``position``) and the position is the sensor
+    position of its detections; when they carry none (ADS-B, Remote ID, network feeds) the
+    sensor is recorded at the frame's origin: the store needs a place, and the frame's origin is
+    the defended area's.
+    """
+    if declared is not None:
+        return {
+            "idx": idx,
+            "sensor_id": sensor_id,
+            "kind": declared.kind,
+            "lat": declared.lat_deg,
+            "lon": declared.lon_deg,
+            "h_m": declared.h_m,
+        }
+    rows = np.flatnonzero(batch.sensor == idx)
+    kind = "position"
+    lat, lon, h = frame.lat_deg, frame.lon_deg, frame.h_m
+    if rows.size:
+        first = int(rows[0])
+        code = int(batch.kind[first])
+        ident = int(batch.ident[first])
+        kind = _KIND_OF_MEASUREMENT.get(code, "position")
+        if code == int(MeasurementKind.POSITION) and ident >= 0:
+            kind = "adsb" if ident < _ICAO_LIMIT else "rf"
+        placed = rows[np.isfinite(batch.sensor_pos[rows]).all(axis=1)]
+        if placed.size:
+            lat, lon, h = (float(v) for v in frame.enu_to_lla(batch.sensor_pos[int(placed[0])]))
+    return {"idx": idx, "sensor_id": sensor_id, "kind": kind, "lat": lat, "lon": lon, "h_m": h}
+
+
+def _stream_summary(session: StreamSession) -> dict[str, Any]:
+    """What a stream run saw and advised, by name (see ``docs/ingest.md``)."""
+    ledger, book, t0 = session.ledger, session.book, session.t0
+    last = session.last
+    identities: Counter[str] = Counter()
+    classes: Counter[str] = Counter()
+    if last is not None and len(last.tracks):
+        keep = last.tracks.confirmed
+        identities.update(Identity(int(i)).label for i in last.assessment.identity[keep])
+        classes.update(ObjectClass(int(c)).label for c in last.assessment.object_class[keep])
+    return {
+        "scenario": session.scenario.name,
+        "seed": 0,
+        "run_id": session.run_id,
+        "area": session.scenario.source,
+        "truth": False,
+        "sim_duration_s": 0.0 if last is None else round(last.t - t0, 3),
+        "tick_s": session.tick_s,
+        "frames": session.k,
+        "detections": session.n_detections,
+        "tracks_confirmed": len(ledger.confirmed),
+        "identities_at_end": dict(sorted(identities.items())),
+        "classes_at_end": dict(sorted(classes.items())),
+        "alerts_warning": len(ledger.warnings),
+        "alerts": [
+            {
+                "t_s": round(ev.t - t0, 3),
+                "track_id": ev.track_id,
+                "site": ev.site_id,
+                "level": ev.level.label,
+                "change": ev.kind.value,
+                "score": round(float(ev.score), 4),
+                "reason": ev.reason,
+            }
+            for ev in ledger.warnings
+        ],
+        "recommendations": ledger.recommendations,
+        "recommendations_against_protected": ledger.against_civil,
+        "proposals": [
+            {
+                "id": rec.id,
+                "t_s": round(rec.t - t0, 3),
+                "track_id": rec.track_id,
+                "site": rec.site_id,
+                "fire_unit": rec.fire_unit_id,
+                "effector": rec.effector_id,
+                "identity": Identity(rec.identity).label,
+                "class": ObjectClass(int(rec.object_class)).label,
+                "threat_score": round(float(rec.threat_score), 4),
+                "state": str(book.state_of(rec.id)),
+            }
+            for rec in ledger.proposals
+        ],
+        "engagements": ledger.engagements,
+        "tracker_counters": dict(sorted(session.tracker.counters.items())),
+        "definitions": (
+            "times in seconds from the start of the stream; alerts are raises to warning or "
+            "above; proposals are decision support: with no person answering they expire at the "
+            "area's proposal_ttl_s; no truth, so no scoring and no outcome"
+        ),
+    }
