@@ -271,7 +271,8 @@ def test_gate_pairs_ignores_modes_that_cannot_score() -> None:
 def test_hard_turn_after_a_straight_leg_stays_inside_the_mixture_gate() -> None:
     """500 noisy runs: 30 s straight east at 15 m/s, then a left turn at 15 m/s² (1 rad/s, far
     from the 0.35 rad/s turn modes) seen every 2 s. The moment-matched Gaussian's 99.99 % gate
-    drops a few per cent of the turn's true detections, the union of the mode gates none."""
+    drops 9 % of the true detections at the turn's second scan, the union of the mode gates
+    none."""
     imm = drone_imm(q_horizontal=50.0, q_vertical=0.01)
     truth = _straight_then_turn(speed=15.0, lateral=15.0, n_turn=3)
     d2_combined, d2_modes, mu_pred, ll_modes = _gate_statistics(imm, truth, n=500, seed=8)
