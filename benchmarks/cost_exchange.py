@@ -8,7 +8,8 @@ with no more leakers".
 For each scenario and each engagement doctrine (``EngagementConfig.policy``: ``cost-aware``, the
 default weapon-target assignment that weighs cost, and ``most-capable-first``, the highest-Pk unit
 in reach whatever it costs) one campaign (:func:`dronewall.campaign.runner.run_campaign`) of the
-same seeds runs on one local Dask cluster. Every random draw of a run descends from its seed, so
+same seeds runs on one local Dask cluster (the four campaigns at once, so that no worker idles
+between them). Every random draw of a run descends from its seed, so
 the two doctrines meet the same raid, the same sensors' noise until their choices differ. Per
 scenario and policy it reports, over the runs: threats, defeated, leakers, left (neither),
 engagements (in all and by effector type), defence cost, cost per defeated threat (pooled:
@@ -45,6 +46,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -185,21 +187,29 @@ def main() -> None:
             silence_logs=40,
         )
         try:
-            for name in args.scenarios:
-                for policy in POLICIES:
-                    t = time.perf_counter()
-                    r = run_campaign(
-                        name,
+            address = str(cluster.scheduler_address)
+            cells = [(name, policy) for name in args.scenarios for policy in POLICIES]
+            # The campaigns run at once on the one cluster, so that no worker idles at the end
+            # of one campaign while another still has runs to do.
+            with ThreadPoolExecutor(len(cells)) as pool:
+                futures = {
+                    cell: pool.submit(
+                        run_campaign,
+                        cell[0],
                         runs=args.runs,
-                        out=root / f"{name}-{policy}",
-                        scheduler=str(cluster.scheduler_address),
+                        out=root / f"{Path(cell[0]).stem}-{cell[1]}",
+                        scheduler=address,
                         seed0=args.seed0,
-                        policy=policy,
+                        policy=cell[1],
                         run_one=run_counting_effectors,
                     )
+                    for cell in cells
+                }
+                for (name, policy), fut in futures.items():
+                    r = fut.result()
                     print(
-                        f"{name} / {policy}: {r.ok_runs} of {r.runs} runs in "
-                        f"{time.perf_counter() - t:.0f} s; {_load()}",
+                        f"{name} / {policy}: {r.ok_runs} of {r.runs} runs, done "
+                        f"{time.perf_counter() - started:.0f} s after the start; {_load()}",
                         flush=True,
                     )
                     for f in r.failures:
