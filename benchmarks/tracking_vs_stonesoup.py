@@ -15,8 +15,8 @@ The results go to ``benchmarks/tracking/tracking_vs_stonesoup.md`` (``--out``) a
 tracker is being edited, export it and put it first on the path:
 ``git archive HEAD src | tar -x -C /tmp/dw && PYTHONPATH=/tmp/dw/src .venv/bin/python ...``.
 
-Scenarios (2-D, 1 s scans, ENU metres with x = east, y = north, sensor at the origin)
-------------------------------------------------------------------------------------
+Scenarios (2-D, 1 s scans unless said, ENU metres with x = east, y = north, sensor at the origin)
+--------------------------------------------------------------------------------------------------
 ``cv-10``, ``cv-100``, ``cv-1000``
     Nearly-constant-velocity targets (Stone Soup ``MultiTargetGroundTruthSimulator``, ``q`` = 0.1
     m²/s³) starting uniformly in a 10 km x 10 km square (a counter-drone radar picture of ±5 km),
@@ -41,6 +41,18 @@ Scenarios (2-D, 1 s scans, ENU metres with x = east, y = north, sensor at the or
     (5-30 m/s), coordinated turns (lateral acceleration 2-5 m/s², 45-180° heading changes) and
     hover-like stops (braking at 2-4 m/s² to < 1 m/s, 3-8 s on the spot, accelerating again on a
     new heading); detected by Stone Soup's ``SimpleDetectionSimulator`` as ``cv``.
+``manoeuvring-fpv``
+    20 FPV drones seen by a rotating radar every 2 s (``FPV_MANOEUVRES``, every number an argued
+    assumption): straight legs of 15-45 s at 15-40 m/s, hard coordinated turns at 10-20 m/s²
+    lateral (45-180°), and stops (brake and accelerate at 5-10 m/s², hold 5-20 s); detected as
+    ``cv``. Stone Soup's filters and our NCV probes take the best q of our NCV sweep (``Q_FPV``);
+    a confirmed track still dies at its 4th missed scan (``confirmed_max_coast_s`` 7 s).
+
+The IMM against constant velocity alone (``--probes``, manoeuvring scenarios): our tracker with
+``motion_model="ncv"`` at every q_h of ``NCV_SWEEP`` (same detections, initiator, association and
+track management) and with a richer IMM (probe ``imm-bank``); the report's table names the best
+NCV. ``benchmarks/tracking/imm_gating.py`` repeats this over several seeds, with and without the
+mixture gating the tracker does not have yet.
 
 Conventions of the export to ``DetectionBatch`` (one batch per scan, ``sensor`` 0)
 ------------------------------------------------------------------------------
