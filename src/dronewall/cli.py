@@ -490,23 +490,12 @@ def _print_picture(s: dict[str, Any]) -> None:
         console.print(table)
     if s["proposals"]:
         table = Table(title="Engagement proposals (decision support; times in m:s)")
-        for col in (
-            "time",
-            "id",
-            "track",
-            "site",
-            "effector",
-            "identity",
-            "class",
-            "threat",
-            "state",
-        ):
+        for col in ("time", "id", "track", "site", "effector", "identity", "threat", "state"):
             table.add_column(col)
         for r in s["proposals"][:_SHOWN_ITEMS]:
             table.add_row(
-                _fmt_s(r["t_s"]), r["id"], str(r["track_id"]), r["site"],
-                f"{r['effector']} ({r['fire_unit']})", r["identity"], r["class"],
-                f"{r['threat_score']:.2f}", r["state"],
+                _fmt_s(r["t_s"]), r["id"], str(r["track_id"]), r["site"], r["effector"],
+                r["identity"], f"{r['threat_score']:.2f}", r["state"],
             )  # fmt: skip
         console.print(table)
     for key, what in (("alerts", "alerts"), ("proposals", "proposals")):
