@@ -25,6 +25,10 @@ field              shape        meaning
 ``range_rate``     (M,)         ``POLAR`` only: measured range rate, m/s (positive opening);
                                 NaN when not measured
 ``range_rate_var`` (M,)         its noise variance, m²/s²; NaN when not measured
+``cue``            (M,) int8    class cue: the :class:`~dronewall.core.taxonomy.ObjectClass`
+                                code an EO/IR operator recognised in the picture; -1 none
+                                (not recognised, or a sensor that gives no cue). Optional
+                                in the constructor: omitted, it is all -1
 =================  ===========  ============================================================
 
 ``z`` by kind:
@@ -45,7 +49,7 @@ field              shape        meaning
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from enum import IntEnum
 
 import numpy as np
@@ -57,6 +61,12 @@ I32 = NDArray[np.int32]
 I16 = NDArray[np.int16]
 I8 = NDArray[np.int8]
 B = NDArray[np.bool_]
+
+NO_CUE = -1
+"""Value of :attr:`DetectionBatch.cue` for "no class cue"."""
+
+_CUE_UNSET: I8 = np.full(0, NO_CUE, dtype=np.int8)
+_CUE_UNSET.setflags(write=False)
 
 
 class MeasurementKind(IntEnum):
@@ -97,9 +107,13 @@ class DetectionBatch:
     t_received: F64
     range_rate: F64
     range_rate_var: F64
+    cue: I8 = field(default_factory=lambda: _CUE_UNSET)
 
     def __post_init__(self) -> None:
         m = self.t.shape[0]
+        if self.cue is _CUE_UNSET:
+            # the optional column: every constructor that predates it keeps working
+            object.__setattr__(self, "cue", np.full(m, NO_CUE, dtype=np.int8))
         expected = {
             "t": (m,),
             "sensor": (m,),
@@ -115,6 +129,7 @@ class DetectionBatch:
             "t_received": (m,),
             "range_rate": (m,),
             "range_rate_var": (m,),
+            "cue": (m,),
         }
         for name, shape in expected.items():
             actual = getattr(self, name).shape
@@ -142,6 +157,7 @@ class DetectionBatch:
         t_received: F64 | None = None,
         range_rate: F64 | None = None,
         range_rate_var: F64 | None = None,
+        cue: I8 | None = None,
     ) -> DetectionBatch:
         """Make a batch, broadcasting scalars and filling optional columns with their null value."""
         t = np.asarray(t, dtype=np.float64).reshape(-1)
@@ -171,6 +187,7 @@ class DetectionBatch:
             ),
             range_rate=col(range_rate, np.float64, np.nan).astype(np.float64),
             range_rate_var=col(range_rate_var, np.float64, np.nan).astype(np.float64),
+            cue=col(cue, np.int8, NO_CUE).astype(np.int8),
         )
 
     @classmethod

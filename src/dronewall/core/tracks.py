@@ -24,18 +24,29 @@ field               shape         meaning
 ``sensors``         (N,) int64    bit mask of the sensor indices that updated the track
 ``truth``           (N,) int32    majority truth index of associated detections, -1 none.
                                   For evaluation only.
+``cue_counts``      (N, C) int32  associated detections with each class cue
+                                  (``DetectionBatch.cue``), columns in
+                                  :class:`~dronewall.core.taxonomy.ObjectClass` order;
+                                  optional in the constructor (omitted: zeros)
 ==================  ============  ======================================================
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from enum import IntEnum
 
 import numpy as np
 from numpy.typing import NDArray
 
 from dronewall.core.measurements import F64, I8, I32, I64
+from dronewall.core.taxonomy import ObjectClass
+
+N_CUE_CLASSES = len(ObjectClass)
+"""Columns of :attr:`TrackTable.cue_counts`."""
+
+_COUNTS_UNSET: I32 = np.zeros((0, N_CUE_CLASSES), np.int32)
+_COUNTS_UNSET.setflags(write=False)
 
 
 class TrackStatus(IntEnum):
@@ -65,6 +76,18 @@ class TrackTable:
     rcs_dbsm: F64
     sensors: I64
     truth: I32
+    cue_counts: I32 = field(default_factory=lambda: _COUNTS_UNSET)
+
+    def __post_init__(self) -> None:
+        n = self.track_id.shape[0]
+        if self.cue_counts is _COUNTS_UNSET:
+            # the optional column: every constructor that predates it keeps working
+            object.__setattr__(self, "cue_counts", np.zeros((n, N_CUE_CLASSES), np.int32))
+        elif self.cue_counts.shape != (n, N_CUE_CLASSES):
+            raise ValueError(
+                f"TrackTable.cue_counts has shape {self.cue_counts.shape}, "
+                f"expected {(n, N_CUE_CLASSES)}"
+            )
 
     def __len__(self) -> int:
         return int(self.track_id.shape[0])
@@ -99,4 +122,5 @@ class TrackTable:
             rcs_dbsm=np.empty(0),
             sensors=np.empty(0, np.int64),
             truth=np.empty(0, np.int32),
+            cue_counts=np.zeros((0, N_CUE_CLASSES), np.int32),
         )

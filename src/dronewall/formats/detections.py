@@ -25,7 +25,10 @@ WGS84 sensor position; see the doc), SI units and radians:
   frame's axes, the direction is rotated and ``R`` transformed with the Jacobian ``J`` of
   ``(az, el) -> (az', el')``: ``R' = J R Jᵀ``. A missing elevation is taken as 0 for the rotation;
 * ``sensor`` indices number the sensor ids in order of first appearance (sensor records
-  included): :attr:`DetectionReader.sensor_ids` is the table.
+  included): :attr:`DetectionReader.sensor_ids` is the table;
+* the optional ``class_cue`` (an object-class label an EO/IR operator recognised, e.g.
+  ``"bird"``) becomes :attr:`~dronewall.core.measurements.DetectionBatch.cue` (the
+  :class:`~dronewall.core.taxonomy.ObjectClass` code, -1 when absent).
 
 Every malformed line is reported as a :class:`~dronewall.formats.records.LineError` (1-based line,
 reason naming the field), counted and skipped; every good line is kept. Per line the reader does
@@ -48,7 +51,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from dronewall.core.errors import InputError
-from dronewall.core.measurements import F64, DetectionBatch, MeasurementKind
+from dronewall.core.measurements import F64, NO_CUE, DetectionBatch, MeasurementKind
+from dronewall.core.taxonomy import ObjectClass
 from dronewall.formats.records import (
     MISSING,
     PROTOCOL_LABELS,
@@ -116,8 +120,12 @@ _DETECTION_KEYS = frozenset(
         "remote_id",
         "ident",
         "truth",
+        "class_cue",
     }
 )
+#: class-cue label -> ObjectClass code, and back
+CUE_CODES: Final[dict[str, int]] = {c.label: int(c) for c in ObjectClass}
+CUE_LABELS: Final[dict[int, str]] = {code: label for label, code in CUE_CODES.items()}
 _POLAR_KEYS = frozenset(
     {"range_m", "azimuth_deg", "elevation_deg", "range_rate_m_s", "range_rate_std_m_s"}
 )
@@ -137,7 +145,7 @@ _V = slice(5, 8)
 _C = slice(8, 17)
 _SREF = 17
 _S = slice(18, 21)
-_RCS, _SNR, _PROTO, _TRUTH, _RR, _RRV = 21, 22, 23, 24, 25, 26
+_RCS, _SNR, _PROTO, _TRUTH, _RR, _RRV, _CUE = 21, 22, 23, 24, 25, 26, 27
 
 
 @dataclass(frozen=True, slots=True)
@@ -478,6 +486,15 @@ class DetectionReader:
             proto = got
         ident = parse_ident(obj)
         truth = -1 if obj.get("truth") is None else integer(obj["truth"], "truth", -1, 1 << 31)
+        cue = NO_CUE
+        c = obj.get("class_cue")
+        if c is not None:
+            got_cue = CUE_CODES.get(c) if c.__class__ is str else None
+            if got_cue is None:
+                raise BadField(
+                    "class_cue", f"unknown object class {c!r}; expected one of {list(CUE_CODES)}"
+                )
+            cue = got_cue
 
         anchor: Point = (WGS84, 0.0, 0.0, 0.0)
         if self.frame is None:  # the output frame comes from this line: a WGS84 point of it
@@ -487,7 +504,7 @@ class DetectionReader:
                 h = point[3] if point[3] == point[3] else 0.0
                 anchor = (WGS84, point[1], point[2], h)
         row = [t, t_rx, 0.0, float(code), float(pref), v0, v1, v2, *C, float(sref), s0, s1, s2]
-        row += [rcs, snr, float(proto), float(truth), rr, rrv]
+        row += [rcs, snr, float(proto), float(truth), rr, rrv, float(cue)]
         return row, ident, sensor, anchor
 
     # ------------------------------------------------------------ one chunk
@@ -565,6 +582,7 @@ class DetectionReader:
             t_received=a[:, _TRX].copy(),
             range_rate=a[:, _RR].copy(),
             range_rate_var=a[:, _RRV].copy(),
+            cue=a[:, _CUE].astype(np.int8),
         )
 
 
@@ -877,6 +895,7 @@ def _write_detections(
     rcs, snr = batch.rcs_m2.tolist(), batch.snr_db.tolist()
     ident, proto, truth = batch.ident.tolist(), batch.protocol.tolist(), batch.truth.tolist()
     rr, rrv = batch.range_rate.tolist(), batch.range_rate_var.tolist()
+    cue = batch.cue.tolist()
     fin = finite_or_none
     for i in range(len(batch)):
         label = KIND_LABELS.get(kind[i])
@@ -922,6 +941,11 @@ def _write_detections(
                 raise ValueError(f"row {i}: unknown RF protocol code {proto[i]}")
             rec["protocol"] = p
         rec.update(ident_fields(ident[i]))
+        if cue[i] >= 0:
+            c = CUE_LABELS.get(cue[i])
+            if c is None:
+                raise ValueError(f"row {i}: unknown class-cue code {cue[i]}")
+            rec["class_cue"] = c
         if truth[i] >= 0:
             rec["truth"] = truth[i]
         write_record(fp, rec)

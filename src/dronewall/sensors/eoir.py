@@ -4,9 +4,11 @@ Data layout
 -----------
 :meth:`EoirCamera.observe` returns ``POSITION`` rows (ENU metres) with the converted covariance of
 the measured ``(range, azimuth, elevation)`` (see :mod:`dronewall.sensors.base`); rows in
-ascending object index. :meth:`EoirCamera.observe_detail` adds the attribute
-``class_cue (M,) int8``: the :class:`~dronewall.core.taxonomy.ObjectClass` code the operator
-recognised in the picture, -1 when the target was detected but not recognised.
+ascending object index, with the class cue in the batch's ``cue (M,) int8`` column: the
+:class:`~dronewall.core.taxonomy.ObjectClass` code the operator recognised in the picture, -1 when
+the target was detected but not recognised. The tracker counts each track's cues
+(``TrackTable.cue_counts``) and the classifier uses them as features.
+:meth:`EoirCamera.observe_detail` also gives the same values as the attribute ``class_cue``.
 
 Model
 -----
@@ -192,7 +194,8 @@ class EoirCamera(SensorModel[EoirConfig]):
         self._misses = config.dwell_updates  # updates since the last detection
 
     def observe(self, t: float, scene: Scene, rng: np.random.Generator) -> DetectionBatch:
-        """3D fixes at time ``t`` of the nearest detected objects in the field of view."""
+        """3D fixes at time ``t`` of the nearest detected objects in the field of view, with their
+        class cues (``cue``)."""
         return self.observe_detail(t, scene, rng).batch
 
     def observe_detail(self, t: float, scene: Scene, rng: np.random.Generator) -> Observation:
@@ -234,6 +237,7 @@ class EoirCamera(SensorModel[EoirConfig]):
             ),
             sensor_pos=s,
             truth=idx.astype(np.int32),
+            cue=cue,
         )
         return Observation(batch=batch, attributes={"class_cue": cue})
 

@@ -100,6 +100,13 @@ Time
 Each track stays at the time of its last detection. The frame time is the ``t`` passed to
 :meth:`~MultiSensorTracker.step`, else the latest detection time seen; pass ``t`` on ticks without
 detections so that coasting tracks age.
+
+Class cues
+----------
+A detection's class cue (``DetectionBatch.cue``, an EO/IR operator's recognition) is counted per
+track and class, ``cue_counts (N, C) int32``, row-aligned with the bank (appended with it,
+compacted with it, summed into the older track when duplicates merge) and given out as
+``TrackTable.cue_counts``. The tracker never uses the cues itself.
 """
 
 from __future__ import annotations
@@ -115,7 +122,7 @@ from scipy.spatial import cKDTree
 
 from dronewall.core.errors import ConfigError
 from dronewall.core.measurements import DetectionBatch, MeasurementKind
-from dronewall.core.tracks import TrackStatus, TrackTable
+from dronewall.core.tracks import N_CUE_CLASSES, TrackStatus, TrackTable
 from dronewall.tracking.association import GNNAssociator
 from dronewall.tracking.bank import TrackBank, majority_vote, popcount
 from dronewall.tracking.bearing_only import BearingOnlyConfig, BearingOnlyTracker, BearingTrackTable
@@ -436,6 +443,8 @@ class MultiSensorTracker:
         self._thr = np.array([0.0] + [chi2_threshold(c.gate_probability, k) for k in (1, 2, 3)])
         self._merge_thr = {k: chi2_threshold(c.merge_gate_probability, k) for k in (3, 6)}
         self._bank = TrackBank.empty(self._r)
+        # class-cue counts per bank row (see "Class cues" in the module docstring)
+        self._cue_counts = np.zeros((0, N_CUE_CLASSES), np.int32)
         self._next_id = 1
         self._time = math.nan
         self._deleted = np.empty(0, np.int64)
@@ -872,6 +881,9 @@ class MultiSensorTracker:
         bank.truth[g], bank.truth_votes[g] = majority_vote(
             bank.truth[g], bank.truth_votes[g], scan.truth[d]
         )
+        cue = scan.cue[d]
+        cued = cue >= 0
+        np.add.at(self._cue_counts, (g[cued], cue[cued].astype(np.intp)), 1)
 
     def _initiate(self, dets: DetectionBatch) -> None:
         """One-point initiation of tentative tracks at position-like detections ``dets``."""
@@ -899,6 +911,10 @@ class MultiSensorTracker:
         rcs = dets.rcs_m2
         has_rcs = np.isfinite(rcs) & (rcs > 0.0)
         P = 0.5 * (P + np.swapaxes(P, 1, 2))
+        counts = np.zeros((k, N_CUE_CLASSES), np.int32)
+        cued = np.flatnonzero(dets.cue >= 0)
+        counts[cued, dets.cue[cued].astype(np.intp)] = 1
+        self._cue_counts = np.concatenate([self._cue_counts, counts])
         self._bank.extend(
             TrackBank(
                 track_id=self._take_ids(k),
@@ -1039,6 +1055,7 @@ class MultiSensorTracker:
         np.bitwise_or.at(bank.sensors, keep_row, bank.sensors[merge])
         np.add.at(bank.rcs_db_sum, keep_row, bank.rcs_db_sum[merge])
         np.add.at(bank.rcs_count, keep_row, bank.rcs_count[merge])
+        np.add.at(self._cue_counts, keep_row, self._cue_counts[merge])
         adopt = (bank.ident[keep_row] < 0) & (bank.ident[merge] >= 0)
         bank.ident[keep_row[adopt]] = bank.ident[merge[adopt]]
         self.counters["merged"] += int(merge.shape[0])
@@ -1096,6 +1113,7 @@ class MultiSensorTracker:
         bank.frame_sensors = np.zeros(len(bank), np.int64)
         self._deleted = np.sort(bank.track_id[drop])
         bank.compact(~drop)
+        self._cue_counts = self._cue_counts[~drop]
 
     # --------------------------------------------------------------- output
 
@@ -1135,6 +1153,7 @@ class MultiSensorTracker:
             rcs_dbsm=rcs,
             sensors=bank.sensors.copy(),
             truth=bank.truth.copy(),
+            cue_counts=self._cue_counts.copy(),
         )
 
     def mode_probabilities(self) -> tuple[NDArray[np.int64], F64]:
