@@ -6,6 +6,8 @@ Issue 3 (benchmark part). One run simulates every scenario with Stone Soup's own
     .venv/bin/pip install -e '.[bench]'                  # Stone Soup, MIT licence, benchmarks only
     .venv/bin/python benchmarks/tracking_vs_stonesoup.py --quick          # smoke, ~1 min
     .venv/bin/python benchmarks/tracking_vs_stonesoup.py --probes --update-results  # ~25 min
+    .venv/bin/python benchmarks/tracking_vs_stonesoup.py --probes --update-results \\
+        --scenarios manoeuvring,manoeuvring-fpv --block manoeuvring   # quality, ~3 min
 
 (``--compat-3d`` for a tracker that drops rows with non-finite ``z``, see below.)
 
@@ -1369,11 +1371,8 @@ def report(
             "",
             imm_vs_cv_table(rows),
         ]
-    parts += [
-        "Scaling (cv scenarios, time per scan):",
-        "",
-        scaling_table(rows),
-    ]
+    if any(sc.family == "cv" for sc, _ in rows):
+        parts += ["Scaling (cv scenarios, time per scan):", "", scaling_table(rows)]
     if notes:
         parts += ["", *[f"- {n}" for n in notes]]
     return "\n".join(_wrap(line) for line in parts) + "\n"
@@ -1393,19 +1392,38 @@ def _wrap(line: str, width: int = 100) -> str:
     )
 
 
-def update_results_md(path: Path, body: str) -> None:
+def update_results_md(path: Path, body: str, block_name: str = "") -> None:
+    """Write ``body`` between the markers of the "Tracking vs Stone Soup" section of ``path``.
+
+    ``block_name`` "" is the main block (every scenario). A named block (``--block``, e.g. a
+    quality run of the manoeuvring scenarios alone) has markers of its own,
+    ``<!-- tracking_vs_stonesoup.py <name>: begin generated -->``, and is first placed right
+    after the main block's end marker; the main block and the hand-written text around the
+    blocks are kept. The file is read just before it is written.
+    """
+    begin, end = (
+        (BEGIN_MARK, END_MARK)
+        if not block_name
+        else (
+            f"<!-- tracking_vs_stonesoup.py {block_name}: begin generated -->",
+            f"<!-- tracking_vs_stonesoup.py {block_name}: end generated -->",
+        )
+    )
     text = path.read_text()
-    block = f"{BEGIN_MARK}\n{body.rstrip()}\n{END_MARK}"
-    if SECTION_TITLE not in text:
-        text = text.rstrip() + f"\n\n{SECTION_TITLE}\n\n{block}\n"
-    elif BEGIN_MARK in text and END_MARK in text:
-        pat = re.compile(re.escape(BEGIN_MARK) + r".*?" + re.escape(END_MARK), re.S)
+    block = f"{begin}\n{body.rstrip()}\n{end}"
+    if begin in text and end in text:
+        pat = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.S)
         text = pat.sub(lambda _m: block, text, count=1)
+    elif block_name and SECTION_TITLE in text and END_MARK in text:
+        at = text.index(END_MARK) + len(END_MARK)
+        text = text[:at] + f"\n\n{block}" + text[at:]
+    elif SECTION_TITLE not in text:
+        text = text.rstrip() + f"\n\n{SECTION_TITLE}\n\n{block}\n"
     else:
         start = text.index(SECTION_TITLE)
         nxt = text.find("\n## ", start + len(SECTION_TITLE))
-        end = len(text) if nxt < 0 else nxt
-        text = text[:start] + f"{SECTION_TITLE}\n\n{block}\n" + text[end:]
+        stop = len(text) if nxt < 0 else nxt
+        text = text[:start] + f"{SECTION_TITLE}\n\n{block}\n" + text[stop:]
     path.write_text(text)
 
 
@@ -1489,7 +1507,15 @@ def main() -> None:
         action="store_true",
         help="also write the table into the 'Tracking vs Stone Soup' section of RESULTS.md",
     )
+    parser.add_argument(
+        "--block",
+        default="",
+        help="with --update-results: write a named block of its own in the section (e.g. "
+        "'manoeuvring' for a run of the manoeuvring scenarios) instead of the main block",
+    )
     args = parser.parse_args()
+    if args.block and not re.fullmatch(r"[a-z0-9-]+", args.block):
+        parser.error("--block: lower-case letters, digits and '-' only")
     if args.scans is None:
         args.scans = 10 if args.quick else 60
     if args.budget_s is None:
@@ -1565,7 +1591,7 @@ def main() -> None:
     print(f"written: {args.out}")
     if args.update_results:
         target = Path(__file__).parent / "RESULTS.md"
-        update_results_md(target, text)
+        update_results_md(target, text, args.block)
         print(f"updated: {target} ({SECTION_TITLE!r})")
 
 
