@@ -34,7 +34,7 @@ from dronewall.pipeline.area import load_area
 from dronewall.pipeline.capture import replay_capture
 from dronewall.pipeline.ingest import Ingest
 from dronewall.pipeline.schema import load_ingest_config
-from dronewall.pipeline.session import HumanOperator, RunSession
+from dronewall.pipeline.session import HumanOperator, RunSession, TickResult
 from dronewall.report import load_run
 from dronewall.sim import Simulation, load_scenario
 from dronewall.world import load_world
@@ -313,7 +313,8 @@ def test_ingest_with_an_area_records_the_picture_and_writes_the_report(tmp_path:
     assert config.area is not None
     area = load_area(config.area, relative_to=tmp_path)
     assert area.name == "area"  # an area file without a name takes the file's
-    ingest = Ingest(config, area=area)
+    ticks: list[TickResult] = []
+    ingest = Ingest(config, area=area, on_tick=ticks.append)
     text = shared(*SBS).read_bytes()
 
     async def main() -> dict[str, Any]:
@@ -334,6 +335,8 @@ def test_ingest_with_an_area_records_the_picture_and_writes_the_report(tmp_path:
 
     summary = asyncio.run(main())
     assert summary["detections"] == 728
+    assert sum(len(r.batch) for r in ticks) == 728  # every frame given to the live hook
+    assert len(ticks) == summary["frames"]
     assert summary["scenario"] == "area"
     assert set(summary["identities_at_end"]) == {"neutral"}
     assert summary["recommendations"] == 0

@@ -52,7 +52,7 @@ from dronewall.geo.frames import LocalFrame
 from dronewall.picture import EventStore
 from dronewall.pipeline.capture import STORE_FILE, record_line
 from dronewall.pipeline.schema import IngestConfig, InputSpec
-from dronewall.pipeline.session import StreamSession
+from dronewall.pipeline.session import StreamSession, TickResult
 from dronewall.pipeline.stream import count_scans
 from dronewall.report import write_report
 from dronewall.sim import Scenario
@@ -136,6 +136,10 @@ class Ingest:
     store : str or Path, optional
         The event store of the picture: overrides ``config.store`` (default
         ``record_dir/events.sqlite``).
+    on_tick : callable, optional
+        Called with the :class:`~dronewall.pipeline.session.TickResult` of every frame of the
+        picture (with ``area``), on the loop, after it is recorded: where a live map would
+        publish it.
     """
 
     def __init__(
@@ -147,8 +151,10 @@ class Ingest:
         area: Scenario | None = None,
         world: World | None = None,
         store: str | Path | None = None,
+        on_tick: Callable[[TickResult], None] | None = None,
     ) -> None:
         self.config = config
+        self.on_tick = on_tick
         frame = None
         if config.frame is not None:
             frame = LocalFrame(config.frame.lat_deg, config.frame.lon_deg, config.frame.alt_m)
@@ -394,6 +400,8 @@ class Ingest:
         classes: list[str | None] | None = None
         if self.area is not None and self.reader.frame is not None:
             res = self._session(t).step(batch, t, self.reader.sensor_ids)
+            if self.on_tick is not None:
+                self.on_tick(res)
             table = res.tracks
             keep = table.confirmed
             classes = [ObjectClass(int(c)).label for c in res.assessment.object_class[keep]]

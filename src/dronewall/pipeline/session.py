@@ -759,6 +759,14 @@ class StreamSession:
         return self.loop.tracker
 
     @property
+    def assessor(self) -> Assessor:
+        return self.loop.assessor
+
+    @property
+    def advisor(self) -> EngagementAdvisor:
+        return self.loop.advisor
+
+    @property
     def book(self) -> DecisionBook:
         return self.loop.book
 
