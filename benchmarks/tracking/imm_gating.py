@@ -20,7 +20,7 @@ Rows:
   gate when it is inside the gate of *any* mode's own prediction (``d² = min_j d²_j``), and its
   association likelihood is the mixture ``Σ_j μ_j N(z; H x_j, S_j)`` (log-sum-exp) instead of the
   moment-matched Gaussian's, i.e. :func:`dronewall.tracking.imm.imm_gate_pairs`. Why: after a
-  straight leg the cruise mode holds ~95 % of the probability, so the moment-matched covariance
+  straight leg the predicted cruise probability is ~0.9, so the moment-matched covariance
   is nearly the cruise mode's, and the first detection of a hard turn falls outside its gate,
   although the turn modes predict it well. The tracker's own code is not changed by this script.
 
