@@ -35,6 +35,13 @@ field             shape         meaning
 ``frame_sensors`` (N,) int64    bit mask of the sensors that updated it in the open frame
 ``dup_of``        (N,) int64    ``track_id`` of an older track it duplicates, -1 none
 ``dup_frames``    (N,) int32    consecutive frames it has looked like that duplicate
+``fix_hits``      (N,) int32    hits from detections that measure range (every kind but
+                                ``BEARING`` and ``SIGHTING``): position fixes
+``bearing_sensors`` (N,) int64  bit mask of the sensors whose bearings updated it (the two
+                                sensors of a triangulation included)
+``frame_fix``     (N,) bool     a range-measuring detection updated it in the open frame
+``frame_bearing_sensors`` (N,)  bit mask of the sensors whose bearings updated it in the
+                  int64         open frame
 ================  ============  =========================================================
 """
 
@@ -77,6 +84,10 @@ class TrackBank:
     frame_sensors: I64
     dup_of: I64
     dup_frames: I32
+    fix_hits: I32
+    bearing_sensors: I64
+    frame_fix: B
+    frame_bearing_sensors: I64
 
     def __len__(self) -> int:
         return int(self.track_id.shape[0])
@@ -110,6 +121,10 @@ class TrackBank:
             frame_sensors=np.empty(0, np.int64),
             dup_of=np.empty(0, np.int64),
             dup_frames=np.empty(0, np.int32),
+            fix_hits=np.empty(0, np.int32),
+            bearing_sensors=np.empty(0, np.int64),
+            frame_fix=np.empty(0, np.bool_),
+            frame_bearing_sensors=np.empty(0, np.int64),
         )
 
     def select(self, index: NDArray[np.bool_] | NDArray[np.intp]) -> TrackBank:

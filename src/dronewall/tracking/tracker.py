@@ -74,7 +74,14 @@ At the end of the call the frame is closed:
   probability ratio test on the track score (Blackman & Popoli 1999, §6.2), the log-likelihood
   ratio of "target" against "false alarm", ``ΔL = ln(P_D N(ν; 0, S) / λ)`` per detection and
   ``ln(1 − P_D)`` per missed frame; confirmed at ``llr_confirm`` = ln((1 − β)/α), deleted below
-  ``llr_delete`` = ln(β/(1 − α)).
+  ``llr_delete`` = ln(β/(1 − α)). Either way a track is confirmed only once its position is
+  *observable*: it has at least ``confirm_min_fixes`` hits from detections that measure range
+  (position, polar), or bearings from at least two sensors (a triangulation); and for a
+  tentative track a frame counts as a hit only when it was observable (a fix, or bearings from
+  two sensors in the frame). One sensor's bearings alone neither confirm a tentative track nor
+  keep it alive: the range along the line is unknown, so a clutter plot on a drone's RF bearing
+  line cannot grow into a firm track at a made-up range (seen on ``hobby-drone-park``: a false
+  track next to the RF detector, below ground, that the advice then proposed to jam).
 * **Deletion.** A tentative track is deleted after ``tentative_max_misses`` consecutive missed
   frames, or (M-of-N) as soon as ``M`` of ``N`` has become unreachable. A confirmed track that
   missed the last frame is ``COASTING``; it is deleted when its last detection is older than
@@ -209,6 +216,10 @@ class TrackerConfig:
         M-of-N confirmation over frames (3 of 5): a steadily detected object is confirmed after
         3 ticks and two missed frames are tolerated, while a chain of clutter must fall inside
         ever tighter gates three times.
+    confirm_min_fixes : int
+        Least number of range-measuring hits (every kind but bearings and sightings) before a
+        track may be confirmed, unless bearings from two or more sensors updated it (0: no such
+        condition). See "Confirmation" in the module docstring.
     tentative_max_misses : int
         Consecutive missed frames that delete a tentative track (2: clutter tracks die fast).
     confirmed_max_coast_s : float, s
@@ -282,6 +293,7 @@ class TrackerConfig:
     clutter_density_sighting: float = 1e-12
     confirm_m: int = 3
     confirm_n: int = 5
+    confirm_min_fixes: int = 2
     tentative_max_misses: int = 2
     confirmed_max_coast_s: float = 15.0
     coast_s_per_hit: float = 2.0
@@ -347,6 +359,12 @@ class TrackerConfig:
                 field="confirmed_max_position_std",
                 expected="> 0",
                 actual=repr(self.confirmed_max_position_std),
+            )
+        if self.confirm_min_fixes < 0:
+            raise ConfigError(
+                "confirm_min_fixes must be >= 0",
+                field="confirm_min_fixes",
+                actual=repr(self.confirm_min_fixes),
             )
         if not 1 <= self.confirm_m <= self.confirm_n <= _MAX_SENSOR_BIT:
             raise ConfigError(
@@ -875,6 +893,11 @@ class MultiSensorTracker:
         bits = _sensor_bits(scan.sensor[d])
         bank.sensors[g] |= bits
         bank.frame_sensors[g] |= bits
+        bearing = scan.kind[d] == _BRG
+        np.add.at(bank.fix_hits, g[~bearing], 1)
+        bank.frame_fix[g[~bearing]] = True
+        np.bitwise_or.at(bank.bearing_sensors, g[bearing], bits[bearing])
+        np.bitwise_or.at(bank.frame_bearing_sensors, g[bearing], bits[bearing])
         bank.llr[g] += np.where(np.isfinite(dl), dl, 0.0)
         bank.llr_max[g] = np.maximum(bank.llr_max[g], bank.llr[g])
         # Majority vote on the truth label (evaluation only).
@@ -942,6 +965,10 @@ class MultiSensorTracker:
                 frame_sensors=_sensor_bits(dets.sensor),
                 dup_of=np.full(k, -1, np.int64),
                 dup_frames=np.zeros(k, np.int32),
+                fix_hits=(dets.kind != _BRG).astype(np.int32),
+                bearing_sensors=np.where(dets.kind == _BRG, _sensor_bits(dets.sensor), 0),
+                frame_fix=dets.kind != _BRG,
+                frame_bearing_sensors=np.where(dets.kind == _BRG, _sensor_bits(dets.sensor), 0),
             )
         )
 
@@ -985,6 +1012,8 @@ class MultiSensorTracker:
         self._add_tracks(brg.select(newer), x, P, n_hits=2)
         new_rows = np.arange(len(self._bank) - g, len(self._bank))
         self._bank.sensors[new_rows] |= _sensor_bits(brg.sensor[other])
+        self._bank.bearing_sensors[new_rows] |= _sensor_bits(brg.sensor[other])
+        self._bank.frame_bearing_sensors[new_rows] |= _sensor_bits(brg.sensor[other])
         self._bank.frame_sensors[new_rows] |= _sensor_bits(brg.sensor[other])
         self.counters["triangulated"] += g
         used_rows = np.concatenate([ii, jj])
@@ -1056,6 +1085,8 @@ class MultiSensorTracker:
         np.add.at(bank.rcs_db_sum, keep_row, bank.rcs_db_sum[merge])
         np.add.at(bank.rcs_count, keep_row, bank.rcs_count[merge])
         np.add.at(self._cue_counts, keep_row, self._cue_counts[merge])
+        np.add.at(bank.fix_hits, keep_row, bank.fix_hits[merge])
+        np.bitwise_or.at(bank.bearing_sensors, keep_row, bank.bearing_sensors[merge])
         adopt = (bank.ident[keep_row] < 0) & (bank.ident[merge] >= 0)
         bank.ident[keep_row[adopt]] = bank.ident[merge[adopt]]
         self.counters["merged"] += int(merge.shape[0])
@@ -1074,12 +1105,17 @@ class MultiSensorTracker:
         merged = (
             self._merge_duplicates(t_frame) if not math.isnan(t_frame) else np.empty(0, np.intp)
         )
+        tentative = bank.status == TrackStatus.TENTATIVE
         hit = bank.hit_frame
+        if cfg.confirm_min_fixes > 0:
+            # a tentative track hits only on an observable frame (a fix, or bearings from two
+            # sensors): one sensor's bearings alone neither confirm it nor keep it alive
+            fb = bank.frame_bearing_sensors
+            hit = np.where(tentative, bank.frame_fix | ((fb & (fb - 1)) != 0), hit)
         window = (1 << cfg.confirm_n) - 1
         bank.history = ((bank.history << 1) | hit.astype(np.int64)) & window
         bank.age += 1
         bank.misses = np.where(hit, 0, bank.misses + 1).astype(np.int32)
-        tentative = bank.status == TrackStatus.TENTATIVE
         if cfg.initiator == "llr":
             bank.llr = np.where(hit, bank.llr, bank.llr + math.log1p(-cfg.detection_probability))
             confirm = tentative & (bank.llr >= cfg.llr_confirm)
@@ -1088,6 +1124,10 @@ class MultiSensorTracker:
             n_hits = popcount(bank.history, cfg.confirm_n)
             confirm = tentative & (n_hits >= cfg.confirm_m)
             still_possible = n_hits + np.maximum(cfg.confirm_n - bank.age, 0) >= cfg.confirm_m
+        if cfg.confirm_min_fixes > 0:
+            b = bank.bearing_sensors
+            observable = (bank.fix_hits >= cfg.confirm_min_fixes) | ((b & (b - 1)) != 0)
+            confirm &= observable
         tentative &= ~confirm
         firm = ~tentative
         bank.status = np.where(
@@ -1111,6 +1151,8 @@ class MultiSensorTracker:
         drop[merged] = True
         bank.hit_frame = np.zeros(len(bank), np.bool_)
         bank.frame_sensors = np.zeros(len(bank), np.int64)
+        bank.frame_fix = np.zeros(len(bank), np.bool_)
+        bank.frame_bearing_sensors = np.zeros(len(bank), np.int64)
         self._deleted = np.sort(bank.track_id[drop])
         bank.compact(~drop)
         self._cue_counts = self._cue_counts[~drop]
