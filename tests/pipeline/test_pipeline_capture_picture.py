@@ -196,8 +196,9 @@ def test_a_drone_into_the_core_is_alerted_and_proposed_and_the_proposals_expire(
         ["replay-capture", str(detections), "--area", str(scenario_file), "--out", str(out)],
     )
     assert result.exit_code == 0, result.output
-    assert "Alerts (warning or above" in result.output
-    assert "Engagement proposals" in result.output
+    printed = " ".join(result.output.split())
+    assert "Alerts (warning or above" in printed
+    assert "Engagement proposals" in printed
     s = json.loads((out / "summary.json").read_text())
     assert s["format"] == "detections"
     assert s["alerts_warning"] >= 1
@@ -433,3 +434,44 @@ def test_bad_areas_are_clear_errors(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="give 'area' too"):
         load_ingest_config(config)
+
+
+def test_cli_ingest_with_an_area_prints_the_picture(tmp_path: Path) -> None:
+    import socket
+    import threading
+    import time
+
+    with socket.socket() as probe:  # a free port for the input
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = tmp_path / "ingest.yaml"
+    config.write_text(
+        f"inputs:\n  - {{name: adsb, format: sbs, listen: 'tcp://127.0.0.1:{port}'}}\n"
+        f"record_dir: {tmp_path / 'rec'}\n"
+        "frame_period_s: 0.5\nclock: data\narea: kleine-brogel-night\n",
+        encoding="utf-8",
+    )
+    text = shared(*SBS).read_bytes()
+
+    def feed() -> None:
+        for _ in range(200):  # until the command listens
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1.0) as conn:
+                    conn.sendall(text)
+                return
+            except OSError:
+                time.sleep(0.05)
+
+    sender = threading.Thread(target=feed)
+    sender.start()
+    result = CliRunner().invoke(app, ["ingest", str(config), "--duration", "6"])
+    sender.join()
+    assert result.exit_code == 0, result.output
+    printed = " ".join(result.output.split())  # as printed, whatever the terminal's width
+    assert "picture of kleine-brogel-night" in printed
+    assert "0 alert(s) at warning or above, 0 engagement proposal(s)" in printed
+    assert "event store:" in printed
+    summary = json.loads((tmp_path / "rec" / "summary.json").read_text())
+    assert summary["detections"] == 728
+    assert set(summary["identities_at_end"]) == {"neutral"}
+    assert (tmp_path / "rec" / "report.html").is_file()
