@@ -11,18 +11,19 @@ Rows:
 
 * ``NCV q_h=...``: ``motion_model="ncv"`` at each q_h of the benchmark's sweep ``NCV_SWEEP``;
   the best mean over the seeds is marked.
-* ``IMM``: the tracker as it is (``motion_model="imm"``, :func:`~dronewall.tracking.imm.drone_imm`).
-  It gates and scores every detection-track pair with the moment-matched (single Gaussian)
-  prediction of the mode mixture.
-* ``IMM, mixture gating``: the same IMM with a proposed change of
-  :class:`~dronewall.tracking.tracker.MultiSensorTracker`, emulated here by wrapping two of its
-  private functions (``_predict`` and the module's ``_gating_statistics``): a pair is inside the
-  gate when it is inside the gate of *any* mode's own prediction (``d² = min_j d²_j``), and its
-  association likelihood is the mixture ``Σ_j μ_j N(z; H x_j, S_j)`` (log-sum-exp) instead of the
-  moment-matched Gaussian's, i.e. :func:`dronewall.tracking.imm.imm_gate_pairs`. Why: after a
-  straight leg the predicted cruise probability is ~0.9, so the moment-matched covariance
-  is nearly the cruise mode's, and the first detection of a hard turn falls outside its gate,
-  although the turn modes predict it well. The tracker's own code is not changed by this script.
+* ``IMM, moment-matched gating``: ``motion_model="imm"`` (:func:`~dronewall.tracking.imm.drone_imm`)
+  with ``imm_mixture_gating=False``: every detection-track pair is gated and scored with the
+  moment-matched (single Gaussian) prediction of the mode mixture, the tracker before mixture
+  gating.
+* ``IMM, mixture gating``: the tracker's default, ``imm_mixture_gating=True``: a pair is inside
+  the gate when it is inside the gate of *any* mode's own prediction (``d² = min_j d²_j``), and
+  its association likelihood is the mixture ``Σ_j μ_j N(z; H x_j, S_j)``
+  (:func:`dronewall.tracking.imm.imm_gate_pairs`). Why: after a straight leg the predicted cruise
+  probability is ~0.9, so the moment-matched covariance is nearly the cruise mode's, and the
+  first detection of a hard turn falls outside its gate, although the turn modes predict it well.
+* ``IMM bank, mixture gating``: the same with the turn bank and manoeuvre mode of the benchmark's
+  ``imm-bank`` probe set through the configuration (``imm_turn_rates=(0.2, 0.5, 1.0)``,
+  ``imm_manoeuvre_q_horizontal`` = 4 q_h; the default mean sojourn times, not the probe's).
 
 GOSPA as in the benchmark (c = 100 m, p = 2, α = 2, 2-D, confirmed tracks, mean over all scans).
 """
@@ -30,59 +31,17 @@ GOSPA as in the benchmark (c = 100 m, p = 2, α = 2, 2-D, confirmed tracks, mean
 from __future__ import annotations
 
 import argparse
-import contextlib
 import statistics
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import tracking_vs_stonesoup as bench
 
-import dronewall.tracking.tracker as tracker_module
 from dronewall.metrics.gospa import GospaResult
-from dronewall.tracking.imm import imm_gate_pairs
 from dronewall.tracking.tracker import MultiSensorTracker, TrackerConfig
-
-
-@contextlib.contextmanager
-def mixture_gating() -> Iterator[None]:
-    """Emulate mixture gating in ``MultiSensorTracker`` (see the module docstring)."""
-    predict = tracker_module.MultiSensorTracker._predict
-    gating = tracker_module._gating_statistics
-    last: dict[str, Any] = {}
-
-    def _predict(self: MultiSensorTracker, rows: Any, t_s: float) -> Any:
-        pred = predict(self, rows, t_s)
-        last["pred"] = pred
-        return pred
-
-    def _gating_statistics(x: Any, P: Any, tl: Any, dj: Any, scan: Any) -> Any:
-        d2, log_l, dof = gating(x, P, tl, dj, scan)
-        pred = last.get("pred")
-        if pred is None or x is not pred.x or pred.mu.shape[1] == 1:
-            return d2, log_l, dof
-        r = pred.mu.shape[1]
-        stats = [gating(pred.xm[:, j], pred.Pm[:, j], tl, dj, scan) for j in range(r)]
-        d2_m, ll_m = imm_gate_pairs(
-            pred.mu[tl],
-            np.stack([s[0] for s in stats], axis=1),
-            np.stack([s[1] for s in stats], axis=1),
-        )
-        fwd = pred.forward[tl]  # retrodicted rows keep their single Gaussian
-        return np.where(fwd, d2_m, d2), np.where(fwd, ll_m, log_l), dof
-
-    tracker_module.MultiSensorTracker._predict = _predict  # type: ignore[method-assign]
-    tracker_module._gating_statistics = _gating_statistics
-    try:
-        yield
-    finally:
-        tracker_module.MultiSensorTracker._predict = predict  # type: ignore[method-assign]
-        tracker_module._gating_statistics = gating
 
 
 def run(sc: bench.Scenario, batches: list[Any], overrides: dict[str, Any]) -> GospaResult:
@@ -118,9 +77,13 @@ def main() -> None:
             rows[f"NCV q_h={q:g}"] = [
                 run(sc, b, {"motion_model": "ncv", "q_horizontal": q}) for sc, b in data
             ]
-        rows["IMM"] = [run(sc, b, {}) for sc, b in data]
-        with mixture_gating():
-            rows["IMM, mixture gating"] = [run(sc, b, {}) for sc, b in data]
+        rows["IMM, moment-matched gating"] = [
+            run(sc, b, {"imm_mixture_gating": False}) for sc, b in data
+        ]
+        rows["IMM, mixture gating"] = [run(sc, b, {"imm_mixture_gating": True}) for sc, b in data]
+        q_h = float(bench.OUR_CONFIG[name]["q_horizontal"])
+        bank = {"imm_turn_rates": (0.2, 0.5, 1.0), "imm_manoeuvre_q_horizontal": 4.0 * q_h}
+        rows["IMM bank, mixture gating"] = [run(sc, b, bank) for sc, b in data]
         ncv = {k: statistics.fmean(g.total for g in v) for k, v in rows.items() if "NCV" in k}
         best = min(ncv, key=ncv.__getitem__)
         print(f"\n{name} (IMM q_h {bench.OUR_CONFIG[name]['q_horizontal']:g} m²/s³)")

@@ -417,6 +417,68 @@ def imm_mix_predict(
     return mu_pred, x_pred, P_pred
 
 
+def imm_predicted_positions(
+    imm: InteractingMultipleModel, mu: F64, x: F64, P: F64, dt: ArrayLike
+) -> tuple[F64, F64]:
+    """Position mean and per-axis variance of each mode's prediction, without the 6x6 products.
+
+    The same numbers as the position part of :func:`imm_mix_predict` (mean ``m_j`` and the
+    diagonal of the position block of ``P⁻_j``), for a search radius that must cover every mode's
+    gate: with ``A_j = F_j[:3, :]`` (3 x 6), ``p_ij = A_j x_i`` and the mixing weights
+    ``w_ij = μ_{i|j}``,
+
+        m_j      = Σ_i w_ij p_ij                                        (= A_j x0_j)
+        var_j,a  = Σ_i w_ij ((A_j P_i A_jᵀ)_aa + (p_ij − m_j)_a²) + Q_j,aa
+
+    (the mixing spread passes through ``A_j`` term by term). Cost ``O(N r²)`` small products.
+
+    Parameters
+    ----------
+    imm : InteractingMultipleModel
+    mu : (N, r) float
+        Mode probabilities at each track's last update.
+    x : (N, r, 6) float
+        Mode-conditioned states.
+    P : (N, r, 6, 6) float
+        Mode-conditioned covariances.
+    dt : (N,) or scalar float, s
+        Per-track time steps.
+
+    Returns
+    -------
+    mean : (N, r, 3) float, m
+        Each mode's predicted position ``m_j``.
+    var : (N, r, 3) float, m²
+        The diagonal of each mode's predicted position covariance (east, north, up).
+    """
+    mu = np.asarray(mu, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float64)
+    P = np.asarray(P, dtype=np.float64)
+    n, r, _ = x.shape
+    dt = np.broadcast_to(np.asarray(dt, dtype=np.float64), (n,))
+    Pi = imm.switching.transition_matrix(dt)
+    joint = Pi * mu[:, :, None]  # Π_ij μ_i, (N, i, j)
+    c = joint.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        w = joint / c[:, None, :]
+    w = np.where((c > 0.0)[:, None, :], w, np.eye(r)[None])  # as in imm_mix
+    A = np.stack([m.transition(dt)[:, :3, :] for m in imm.models], axis=1)  # (N, j, 3, 6)
+    q = np.stack(
+        [np.diagonal(m.process_noise(dt)[:, :3, :3], axis1=1, axis2=2) for m in imm.models],
+        axis=1,
+    )  # (N, j, 3)
+    p = A @ np.swapaxes(x, 1, 2)[:, None]  # (N, j, 3, i): A_j x_i
+    wT = np.swapaxes(w, 1, 2)  # (N, j, i)
+    mean = (p @ wT[..., None])[..., 0]  # (N, j, 3)
+    d = p - mean[..., None]
+    spread = (d * d) @ wT[..., None]  # Σ_i w_ij (p_ij − m_j)², (N, j, 3, 1)
+    # Σ_i w_ij A_j P_i A_jᵀ = A_j (Σ_i w_ij P_i) A_jᵀ: one 3x6 product per mode, not r
+    Pw = (wT @ P.reshape(n, r, 36)).reshape(n, r, 6, 6)
+    var: F64 = np.sum((A @ Pw) * A, axis=-1) + spread[..., 0] + q
+    out_mean: F64 = mean
+    return out_mean, var
+
+
 def imm_combine(mu: F64, x: F64, P: F64) -> tuple[F64, F64]:
     """Moment-matched single Gaussian of the mode mixture (the IMM output estimate).
 
