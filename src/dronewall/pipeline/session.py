@@ -37,7 +37,7 @@ import threading
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -66,7 +66,6 @@ from dronewall.respond import (
     SimulatedOperator,
     engagement_pk,
 )
-from dronewall.respond.engagement import EngagementPolicy
 from dronewall.sensors.base import SensorSpec
 from dronewall.sim import Scenario, Simulation
 from dronewall.tracking import MultiSensorTracker, TrackerConfig
@@ -271,7 +270,7 @@ class PictureLoop:
             EngagementConfig(
                 proposal_ttl_s=policy.proposal_ttl_s,
                 # the scenario's policy.engagement (OperatorPolicy validates it; typed str there)
-                policy=cast(EngagementPolicy, policy.engagement),
+                policy=policy.engagement,
             ),
             site_values={s.id: s.value for s in sites},
         )

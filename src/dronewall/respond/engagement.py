@@ -71,7 +71,7 @@ from dronewall.core.tracks import TrackTable
 from dronewall.geo.frames import LocalFrame
 from dronewall.respond.wta import WtaProblem, WtaSolution, greedy_wta, solve_wta
 from dronewall.world.catalogue import EffectorType
-from dronewall.world.deployment import FireUnitSpec, RulesOfEngagement
+from dronewall.world.deployment import FireUnitSpec, FiringDoctrine, RulesOfEngagement
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -85,7 +85,7 @@ ENGAGEABLE_IDENTITIES: frozenset[Identity] = frozenset({Identity.SUSPECT, Identi
 
 #: How :class:`EngagementAdvisor` shares its units among the tracks of a tick.
 WtaAdviceMethod = Literal["vlsn", "milp", "greedy", "per-track"]
-EngagementPolicy = Literal["cost-aware", "most-capable-first"]
+EngagementPolicy = FiringDoctrine
 """Firing doctrines of the advice (see :attr:`EngagementConfig.policy`)."""
 
 #: Slack on envelope re-checks, m (round-off only).

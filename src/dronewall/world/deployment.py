@@ -7,6 +7,7 @@ respond stage; they carry no behaviour of their own.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 from dronewall.core.taxonomy import Identity
 from dronewall.world.catalogue import EffectorType
@@ -59,6 +60,10 @@ class RulesOfEngagement:
             raise ValueError("min_identity must be 'suspect' or 'hostile'")
 
 
+FiringDoctrine = Literal["cost-aware", "most-capable-first"]
+"""The advice's firing doctrines (``respond.EngagementConfig.policy``)."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OperatorPolicy:
     """How the simulated operator answers engagement proposals (a stated policy, not a person).
@@ -70,12 +75,12 @@ class OperatorPolicy:
     approve_delay_s: float = 20.0
     proposal_ttl_s: float = 60.0
     approve: bool = True
-    engagement: str = "cost-aware"
+    engagement: FiringDoctrine = "cost-aware"
     """The advice's firing doctrine, ``EngagementConfig.policy`` ("cost-aware" or
     "most-capable-first")."""
 
     def __post_init__(self) -> None:
-        if self.engagement not in ("cost-aware", "most-capable-first"):
+        if self.engagement not in get_args(FiringDoctrine):
             raise ValueError(
                 f"engagement must be 'cost-aware' or 'most-capable-first', not {self.engagement!r}"
             )
