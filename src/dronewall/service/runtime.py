@@ -29,6 +29,7 @@ import numpy as np
 import dronewall
 from dronewall.core.errors import DronewallError, StoreError
 from dronewall.picture import EventStore
+from dronewall.pipeline.area import load_area
 from dronewall.pipeline.session import HumanOperator, RunSession, TickResult
 from dronewall.service.audit import AuditLog
 from dronewall.service.auth import Principal
@@ -234,7 +235,7 @@ def replay_view(store: EventStore, world: World) -> RunView:
     policy_ttl = float(run.config.get("policy", {}).get("proposal_ttl_s", 60.0))
     src = run.config.get("scenario_source")
     with contextlib.suppress(DronewallError, OSError, ValueError):
-        sc = load_scenario(str(src) if src else run.scenario, world)
+        sc = load_area(str(src) if src else run.scenario, world)
         nations = {f.id: f.nation for f in sc.fire_units}
         zones = [
             {
