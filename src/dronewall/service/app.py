@@ -27,9 +27,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import dronewall
 from dronewall.core.errors import DronewallError
+from dronewall.pipeline.session import RunSession
 from dronewall.service import models as M
 from dronewall.service.auth import Principal, Role, TokenSet
-from dronewall.service.runtime import ServiceError, ServiceState
+from dronewall.service.runtime import NO_SCENARIO_CONTROL, ServiceError, ServiceState
 from dronewall.service.settings import ServiceSettings
 from dronewall.sim import load_scenario
 
@@ -334,6 +335,8 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     )
     async def start(who: Operator, body: M.StartBody | None = None) -> dict[str, Any]:
         """Start the loaded scenario, or load and start ``name`` as a new run (operator+)."""
+        if state.ingest is not None:
+            raise ServiceError(409, NO_SCENARIO_CONTROL)
         if state.mode == "replay":
             raise ServiceError(409, "a replay is read-only")
         body = body or M.StartBody()
@@ -342,7 +345,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             body.name is not None
             or body.seed is not None
             or view is None
-            or view.session is None
+            or not isinstance(view.session, RunSession)
             or view.session.done
         )
         name = body.name or (view.name if view is not None else state.settings.scenario)

@@ -128,9 +128,18 @@ def register(app: typer.Typer) -> None:
         replay: Annotated[
             Path | None, typer.Option(help="Replay a recorded run folder (events.sqlite).")
         ] = None,
+        ingest: Annotated[
+            Path | None,
+            typer.Option(
+                help="Serve live inputs: an ingest configuration with an area: (docs/ingest.md)."
+            ),
+        ] = None,
         db: Annotated[
             str | None,
-            typer.Option(help="Event store: a path or SQLAlchemy URL (postgresql://...)."),
+            typer.Option(
+                help="Event store: a path or SQLAlchemy URL (postgresql://...); with --ingest it "
+                "overrides the configuration's store."
+            ),
         ] = None,
         host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
@@ -138,13 +147,24 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option(help="YAML token file; default: one random admin token.")
         ] = None,
     ) -> None:
-        """Serve the common air picture (REST, WebSocket and the web map)."""
+        """Serve the common air picture (REST, WebSocket and the web map): a scenario run
+        live, a recorded run, or live sensor inputs (--ingest)."""
         from dronewall.service.settings import ServiceSettings
 
         try:
-            settings = ServiceSettings(
-                scenario=scenario, replay=replay, db=db, speed=speed, seed=seed, tokens=tokens
-            )
+            settings: ServiceSettings
+            if ingest is not None:
+                from dronewall.service.runtime import IngestSettings, load_ingest_area
+                from dronewall.world import load_world
+
+                settings = IngestSettings(
+                    ingest=ingest, scenario=scenario, replay=replay, db=db, tokens=tokens
+                )
+                load_ingest_area(ingest, load_world())
+            else:
+                settings = ServiceSettings(
+                    scenario=scenario, replay=replay, db=db, speed=speed, seed=seed, tokens=tokens
+                )
             if tokens is not None:
                 from dronewall.service.auth import TokenSet
 

@@ -4,6 +4,14 @@ One :class:`ServiceState` per app. All picture state is touched on the event loo
 the pipeline tick runs in a worker thread (``asyncio.to_thread``) under the session's lock, and
 its :class:`~dronewall.pipeline.session.TickResult` is applied back on the loop.
 
+Live inputs (:class:`IngestSettings`, ``dronewall serve --ingest CONFIG``): an
+:class:`~dronewall.pipeline.ingest.Ingest` with the configuration's defended area runs its own
+event loop in a background thread; its ``on_tick`` hands each frame's ``TickResult`` (and, when a
+sensor reports for the first time, the run's sensor rows) to the service loop
+(``call_soon_threadsafe``), where :meth:`ServiceState.apply_stream` folds it as a scenario tick
+is folded. The frames come from the inputs, so the scenario controls (start, pause, resume,
+speed) answer 409.
+
 Stores: a live run writes through the session's own :class:`~dronewall.picture.EventStore`; the
 API reads the past (``?at=T``, histories) and writes the audit log through a second store on the
 same database (its own connection pool), so that requests never share the writer's connection.
@@ -17,6 +25,7 @@ import json
 import logging
 import math
 import tempfile
+import threading
 import time
 from collections import deque
 from collections.abc import Mapping
@@ -27,10 +36,12 @@ from typing import Any
 import numpy as np
 
 import dronewall
-from dronewall.core.errors import DronewallError, StoreError
+from dronewall.core.errors import ConfigError, DronewallError, StoreError
 from dronewall.picture import EventStore
 from dronewall.pipeline.area import load_area
-from dronewall.pipeline.session import HumanOperator, RunSession, TickResult
+from dronewall.pipeline.ingest import Ingest
+from dronewall.pipeline.schema import IngestConfig, load_ingest_config
+from dronewall.pipeline.session import HumanOperator, RunSession, StreamSession, TickResult
 from dronewall.service.audit import AuditLog
 from dronewall.service.auth import Principal
 from dronewall.service.picture import Folded, TrackFrame
@@ -41,7 +52,7 @@ from dronewall.service.releasability import (
     nearest_nation,
 )
 from dronewall.service.settings import ServiceSettings
-from dronewall.sim import load_scenario
+from dronewall.sim import Scenario, load_scenario
 from dronewall.world import World, load_world
 
 log = logging.getLogger(__name__)
@@ -50,6 +61,10 @@ log = logging.getLogger(__name__)
 CLIENT_QUEUE = 64
 #: Points of the polygon drawn for a circular zone.
 ZONE_POINTS = 48
+#: Seconds to wait for the inputs of ``--ingest`` to open, and for them to close.
+INGEST_TIMEOUT_S = 30.0
+#: The answer of the scenario controls when the picture comes from live inputs.
+NO_SCENARIO_CONTROL = "live inputs: no scenario control"
 
 
 class ServiceError(DronewallError):
@@ -60,6 +75,53 @@ class ServiceError(DronewallError):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IngestSettings(ServiceSettings):
+    """Settings of a service over live inputs: :class:`ServiceSettings` plus ``ingest``.
+
+    Attributes
+    ----------
+    ingest : Path
+        An ingest configuration (docs/ingest.md) with an ``area:``; its inputs feed the map.
+        ``db`` (if given) overrides the configuration's ``store``; the default is
+        ``record_dir/events.sqlite``, where ``report.html`` is written when the service stops.
+    """
+
+    ingest: Path | None = None
+
+    def __post_init__(self) -> None:
+        ServiceSettings.__post_init__(self)  # slotted dataclass: no zero-argument super()
+        if self.ingest is None:
+            raise ConfigError("no ingest configuration given", field="ingest")
+        if self.scenario is not None or self.replay is not None:
+            raise ConfigError(
+                "give live inputs, a scenario or a replay: only one of them",
+                field="ingest",
+                actual=f"scenario={self.scenario!r}, replay={self.replay!s}",
+            )
+
+
+def load_ingest_area(path: Path, world: World) -> tuple[IngestConfig, Scenario]:
+    """The ingest configuration at ``path`` and its defended area (``area:``, required here).
+
+    Raises
+    ------
+    ConfigError
+        The configuration is invalid, or has no ``area:`` (the map needs sites to defend).
+    """
+    cfg = load_ingest_config(path)
+    if cfg.area is None:
+        raise ConfigError(
+            "the live map needs a defended area: add 'area:' (a built-in scenario name or an "
+            "area file) to the ingest configuration",
+            source=str(path),
+            field="area",
+            expected="a built-in scenario name or an area file",
+            actual="missing",
+        )
+    return cfg, load_area(cfg.area, world, relative_to=Path(path).parent)
 
 
 def _circle(lat: float, lon: float, radius_m: float) -> dict[str, Any]:
@@ -89,7 +151,7 @@ class RunView:
     labeler: TrackLabeler
     folded: Folded
     frame: TrackFrame
-    session: RunSession | None = None
+    session: RunSession | StreamSession | None = None
     last_report: dict[int, float] = field(default_factory=dict)
 
     def frame_at(self, t: float) -> TrackFrame:
@@ -131,9 +193,15 @@ def _site_row(s: Mapping[str, Any], country: str | None) -> dict[str, Any]:
     }
 
 
-def live_view(session: RunSession, reader: EventStore) -> RunView:
-    """The view of a live session."""
-    sc, sim = session.scenario, session.sim
+def _area_rows(
+    sc: Scenario,
+) -> tuple[
+    list[tuple[float, float, str]],
+    list[dict[str, Any]],
+    list[dict[str, Any]],
+    list[dict[str, Any]],
+]:
+    """Site nations, sites, fire units and no-fire zones of a scenario or defended area."""
     site_nat = [(s.lat_deg, s.lon_deg, s.country) for s in sc.sites]
     sites = [
         _site_row(
@@ -150,10 +218,6 @@ def live_view(session: RunSession, reader: EventStore) -> RunView:
             s.country,
         )
         for s in sc.sites
-    ]
-    sensors = [
-        _sensor_row(s.id, s.kind, s.lat_deg, s.lon_deg, s.h_m, s.max_range_m, site_nat)
-        for s in sim.sensors
     ]
     fire_units = [
         {
@@ -178,14 +242,30 @@ def live_view(session: RunSession, reader: EventStore) -> RunView:
         }
         for z in sc.roe.no_fire_zones
     ]
+    return site_nat, sites, fire_units, zones
+
+
+def _folded(sensors: list[dict[str, Any]], proposal_ttl_s: float) -> tuple[TrackLabeler, Folded]:
     labeler = TrackLabeler([tuple(s["releasability"]) for s in sensors])
     reports = [tuple(s["releasability"]) for s in sensors if s["kind"] == "sightings"]
     folded = Folded(
-        proposal_ttl_s=sc.policy.proposal_ttl_s,
+        proposal_ttl_s=proposal_ttl_s,
         track_labels={},
         fallback=labeler.fallback,
         report_labels=common_labels(reports) if reports else labeler.fallback,
     )
+    return labeler, folded
+
+
+def live_view(session: RunSession, reader: EventStore) -> RunView:
+    """The view of a live session."""
+    sc, sim = session.scenario, session.sim
+    site_nat, sites, fire_units, zones = _area_rows(sc)
+    sensors = [
+        _sensor_row(s.id, s.kind, s.lat_deg, s.lon_deg, s.h_m, s.max_range_m, site_nat)
+        for s in sim.sensors
+    ]
+    labeler, folded = _folded(sensors, sc.policy.proposal_ttl_s)
     return RunView(
         run_id=session.run_id,
         name=sc.name,
@@ -200,6 +280,57 @@ def live_view(session: RunSession, reader: EventStore) -> RunView:
         labeler=labeler,
         folded=folded,
         frame=TrackFrame.empty(sc.t0),
+        session=session,
+    )
+
+
+def _stream_sensor_rows(
+    rows: list[dict[str, Any]], site_nat: list[tuple[float, float, str]]
+) -> list[dict[str, Any]]:
+    return [
+        _sensor_row(
+            str(s["sensor_id"]),
+            str(s["kind"]),
+            float(s["lat"]),
+            float(s["lon"]),
+            float(s.get("h_m") or 0.0),
+            s.get("max_range_m"),
+            site_nat,
+        )
+        for s in rows
+    ]
+
+
+def stream_view(
+    session: StreamSession, reader: EventStore, sensor_rows: list[dict[str, Any]] | None = None
+) -> RunView:
+    """The view of a session over live inputs (:class:`StreamSession`).
+
+    Sites, fire units and no-fire zones are the defended area's (``session.scenario``); the
+    sensors are those the session has recorded so far (``sensor_rows``: the store's ``sensors``
+    rows of the run, by index; default: read from ``reader``), refreshed by
+    :meth:`ServiceState.apply_stream` as new ones report. The run has no end: ``t_end`` follows
+    the last frame.
+    """
+    sc = session.scenario
+    site_nat, sites, fire_units, zones = _area_rows(sc)
+    rows = reader.sensors(session.run_id) if sensor_rows is None else sensor_rows
+    sensors = _stream_sensor_rows(rows, site_nat)
+    labeler, folded = _folded(sensors, sc.policy.proposal_ttl_s)
+    return RunView(
+        run_id=session.run_id,
+        name=sc.name,
+        t_start=session.t0,
+        t_end=session.t,
+        tick_s=session.tick_s,
+        store=reader,
+        sites=sites,
+        sensors=sensors,
+        fire_units=fire_units,
+        zones=zones,
+        labeler=labeler,
+        folded=folded,
+        frame=TrackFrame.empty(session.t),
         session=session,
     )
 
@@ -458,6 +589,15 @@ class ServiceState:
         self._wake = asyncio.Event()
         self._db: str | None = None
         self.ticks_applied = 0
+        # live inputs (IngestSettings): the ingest, its thread and event loop
+        self.ingest: Ingest | None = None
+        self.ingest_summary: dict[str, Any] | None = None
+        self._ingest_thread: threading.Thread | None = None
+        self._ingest_loop: asyncio.AbstractEventLoop | None = None
+        self._ingest_ready = threading.Event()
+        self._ingest_error: BaseException | None = None
+        self._service_loop: asyncio.AbstractEventLoop | None = None
+        self._known_sensors = 0
 
     # ------------------------------------------------------------------ life cycle
 
@@ -474,6 +614,9 @@ class ServiceState:
             self.view = await asyncio.to_thread(replay_view, store, self.world)
             self.mode = "replay"
             return
+        if isinstance(s, IngestSettings) and s.ingest is not None:
+            await self._start_ingest(s.ingest)
+            return
         if s.db is not None:
             self._db = s.db
         else:
@@ -489,6 +632,7 @@ class ServiceState:
 
     async def stop(self) -> None:
         await self._halt()
+        await self._stop_ingest()
         for store in (self._writer, self._reader):
             if store is not None:
                 store.close()
@@ -503,6 +647,8 @@ class ServiceState:
 
     async def load(self, scenario: str, seed: int) -> None:
         """Load a scenario as a new live run (not yet running); the previous one is ended."""
+        if self.ingest is not None:
+            raise ServiceError(409, NO_SCENARIO_CONTROL)
         await self._halt()
         if self._writer is None:
             raise ServiceError(409, "the service has no store to record a live run in")
@@ -546,6 +692,8 @@ class ServiceState:
         if view is None or view.session is None:
             raise ServiceError(409, "no live scenario is loaded")
         session = view.session
+        if not isinstance(session, RunSession):
+            raise ServiceError(409, NO_SCENARIO_CONTROL)
         if session.done:
             return None
         res = await asyncio.to_thread(session.step)
@@ -565,6 +713,112 @@ class ServiceState:
                 await asyncio.to_thread(cb, session, summary)
             except Exception:  # the service keeps serving what it has
                 log.exception("the on_finish callback failed")
+
+    # ------------------------------------------------------------------ live inputs
+
+    async def _start_ingest(self, path: Path) -> None:
+        """Open the inputs of the ingest configuration ``path`` in their own thread."""
+        cfg, area = await asyncio.to_thread(load_ingest_area, path, self.world)
+        ingest = Ingest(
+            cfg, area=area, world=self.world, store=self.settings.db, on_tick=self._on_ingest_tick
+        )
+        where = ingest.store_at
+        if isinstance(where, Path):
+            where.parent.mkdir(parents=True, exist_ok=True)
+        self._db = str(where)
+        self._reader = await asyncio.to_thread(EventStore.open, where)
+        self.audit = AuditLog(self._reader)
+        self.ingest = ingest
+        self.mode = "live"
+        self._service_loop = asyncio.get_running_loop()
+        thread = threading.Thread(
+            target=self._ingest_main, args=(ingest,), name="dronewall-ingest", daemon=True
+        )
+        self._ingest_thread = thread
+        thread.start()
+        await asyncio.to_thread(self._ingest_ready.wait, INGEST_TIMEOUT_S)
+        if self._ingest_error is not None:
+            raise self._ingest_error
+        if not self._ingest_ready.is_set():
+            await self._stop_ingest()
+            raise ConfigError(
+                f"the inputs did not open within {INGEST_TIMEOUT_S:.0f} s", source=str(path)
+            )
+        self.running = True
+
+    def _ingest_main(self, ingest: Ingest) -> None:
+        """The ingest thread: its own event loop, until :meth:`_stop_ingest`."""
+
+        async def main() -> None:
+            self._ingest_loop = asyncio.get_running_loop()
+            task = asyncio.create_task(ingest.run())
+            opened = asyncio.create_task(ingest.started.wait())
+            await asyncio.wait({task, opened}, return_when=asyncio.FIRST_COMPLETED)
+            opened.cancel()
+            if not task.done():
+                self._ingest_ready.set()
+            self.ingest_summary = await task
+
+        try:
+            asyncio.run(main())
+        except BaseException as exc:  # reported by start (before opening) or logged
+            self._ingest_error = exc
+            log.exception("the live inputs failed")
+        finally:
+            self._ingest_ready.set()
+            loop = self._service_loop
+            if loop is not None:
+                with contextlib.suppress(RuntimeError):  # the service loop is closed
+                    loop.call_soon_threadsafe(self._ingest_ended)
+
+    def _ingest_ended(self) -> None:
+        self.running = False
+        self.hub.publish(None, None, [], [], self.status())
+
+    async def _stop_ingest(self) -> None:
+        thread, ingest, loop = self._ingest_thread, self.ingest, self._ingest_loop
+        if thread is None or ingest is None:
+            return
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):  # the ingest loop has already ended
+                loop.call_soon_threadsafe(ingest.stop)
+        await asyncio.to_thread(thread.join, INGEST_TIMEOUT_S)
+        if thread.is_alive():
+            log.warning("the live inputs did not close within %.0f s", INGEST_TIMEOUT_S)
+        self.running = False
+
+    def _on_ingest_tick(self, res: TickResult) -> None:
+        """``Ingest.on_tick``, in the ingest thread: hand the frame to the service loop."""
+        ingest, loop = self.ingest, self._service_loop
+        if ingest is None or ingest.session is None or loop is None:
+            return
+        session = ingest.session
+        rows: list[dict[str, Any]] | None = None
+        if len(res.batch) and int(res.batch.sensor.max()) >= self._known_sensors:
+            # a sensor reported for the first time: the session has just recorded it
+            rows = session.store.sensors(session.run_id)
+            self._known_sensors = len(rows)
+        with contextlib.suppress(RuntimeError):  # the service is shutting down
+            loop.call_soon_threadsafe(self.apply_stream, session, res, rows)
+
+    def apply_stream(
+        self, session: StreamSession, res: TickResult, sensor_rows: list[dict[str, Any]] | None
+    ) -> None:
+        """Fold a frame of live inputs: the view is made at the first, its sensors grow."""
+        view = self.view
+        if view is None or view.session is not session:
+            assert self._reader is not None
+            view = self.view = stream_view(session, self._reader, sensor_rows)
+        elif sensor_rows is not None and len(sensor_rows) > len(view.sensors):
+            sc = session.scenario
+            site_nat = [(s.lat_deg, s.lon_deg, s.country) for s in sc.sites]
+            view.sensors = _stream_sensor_rows(sensor_rows, site_nat)
+            labeler, folded = _folded(view.sensors, sc.policy.proposal_ttl_s)
+            view.labeler = labeler
+            view.folded.fallback = folded.fallback
+            view.folded.report_labels = folded.report_labels
+        view.t_end = res.t
+        self.apply(res)
 
     def apply(self, res: TickResult) -> None:
         """Fold a tick into the served picture and send the deltas."""
@@ -590,7 +844,7 @@ class ServiceState:
         try:
             while True:
                 view = self.view
-                if view is None or view.session is None or view.session.done:
+                if view is None or not isinstance(view.session, RunSession) or view.session.done:
                     return
                 if self.paused:
                     self._wake.clear()
@@ -635,8 +889,10 @@ class ServiceState:
         self.hub.publish(None, None, [], [], self.status())
 
     def _require_live(self) -> RunSession:
+        if self.ingest is not None:
+            raise ServiceError(409, NO_SCENARIO_CONTROL)
         view = self.view
-        if self.mode != "live" or view is None or view.session is None:
+        if self.mode != "live" or view is None or not isinstance(view.session, RunSession):
             raise ServiceError(409, f"no live scenario (the service is in {self.mode} mode)")
         return view.session
 
