@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -61,13 +61,14 @@ from dronewall.core.errors import InputError
 from dronewall.pipeline import atomic_directory, simulate
 from dronewall.sim import Scenario, Simulation, load_scenario
 from dronewall.world import load_world
+from dronewall.world.deployment import FiringDoctrine
 
 #: A function that runs one seed of a scenario and returns its table rows.
 RunFunction = Callable[[Scenario, int], list[dict[str, Any]]]
 
 #: Engagement doctrines a campaign can run under (``EngagementConfig.policy``; a test pins the
 #: two lists together, since ``campaign`` may not import ``respond``).
-POLICIES = ("cost-aware", "most-capable-first")
+POLICIES: tuple[FiringDoctrine, ...] = get_args(FiringDoctrine)
 
 #: Seconds to wait for a scheduler to answer and for its first worker.
 CONNECT_TIMEOUT_S = 30.0
@@ -192,8 +193,9 @@ def with_policy(scenario: Scenario, policy: str) -> Scenario:
         ``policy`` is not one of :data:`POLICIES`.
     """
     _check_policy(policy)
+    doctrine = next(p for p in POLICIES if p == policy)
     return dataclasses.replace(
-        scenario, policy=dataclasses.replace(scenario.policy, engagement=policy)
+        scenario, policy=dataclasses.replace(scenario.policy, engagement=doctrine)
     )
 
 
