@@ -167,3 +167,11 @@ def test_new_fields_and_nested_dataclasses_are_picked_up_by_reflection(tmp_path:
     with pytest.raises(ConfigError) as err:
         load_dataclass_yaml(_FutureConfig, write(tmp_path, "motion_model: imm\n"))
     assert err.value.field == "required_thing"
+
+
+def test_tuple_fields_are_read_from_yaml_lists(tmp_path: Path) -> None:
+    path = write(tmp_path, "motion_model: imm\nimm_turn_rates: [0.2, 0.5, 1]\n")
+    assert load_tracker_config(path).imm_turn_rates == (0.2, 0.5, 1.0)
+    bad = write(tmp_path, "imm_turn_rates: [0.2, fast]\n")
+    with pytest.raises(ConfigError, match=r"imm_turn_rates\.1"):
+        load_tracker_config(bad)

@@ -46,6 +46,8 @@ def _field_type(tp: Any) -> Any:
         return dataclass_model(tp)
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         return Annotated[tp, Field(strict=False)]  # enum fields take their values from YAML
+    if typing.get_origin(tp) is tuple:
+        return Annotated[tp, Field(strict=False)]  # YAML has lists, not tuples
     return tp
 
 
