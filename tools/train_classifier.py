@@ -64,6 +64,8 @@ HELD_OUT_SEEDS = (100, 101)
 MAX_TICKS = 400
 STRIDE = 2
 C_REG = 0.3
+#: Weight of the rows of tentative tracks in the fit and the calibration (confirmed rows: 1).
+TENTATIVE_WEIGHT = 1.0
 #: Continuous features that get hinge columns at their training quintiles.
 HINGED = (
     "speed_mean_m_s",
@@ -194,15 +196,18 @@ def softmax(z: F64) -> F64:
     return out
 
 
-def fit_temperature(z: F64, y: NDArray[np.int64]) -> float:
-    """``T`` minimising the mean negative log-likelihood of ``softmax(z / T)`` (golden search)."""
+def fit_temperature(z: F64, y: NDArray[np.int64], w: F64 | None = None) -> float:
+    """``T`` minimising the (weighted) mean negative log-likelihood of ``softmax(z / T)``
+    (bounded scalar search)."""
     from scipy.optimize import minimize_scalar
+
+    weights = np.ones(len(y)) if w is None else w
 
     def nll(log_t: float) -> float:
         zt = z / np.exp(log_t)
         zt = zt - zt.max(axis=1, keepdims=True)
         lse = np.log(np.exp(zt).sum(axis=1))
-        return float(np.mean(lse - zt[np.arange(len(y)), y]))
+        return float(np.average(lse - zt[np.arange(len(y)), y], weights=weights))
 
     res = minimize_scalar(nll, bounds=(-3.0, 3.0), method="bounded", options={"xatol": 1e-6})
     return float(np.exp(res.x))
@@ -229,8 +234,18 @@ def reliability(p: F64, y: NDArray[np.int64], bins: int = 10) -> tuple[float, li
     return float(ece), lines
 
 
+def row_weights(data: Dataset, tentative_weight: float) -> F64:
+    """Weight of each row in the fit and the calibration: ``tentative_weight`` for the rows of
+    tentative tracks, 1 for confirmed ones (what an operator sees)."""
+    out: F64 = np.where(data.confirmed, 1.0, tentative_weight)
+    return out
+
+
 def train(
-    train_data: Dataset, calib: Dataset, c_reg: float = C_REG
+    train_data: Dataset,
+    calib: Dataset,
+    c_reg: float = C_REG,
+    tentative_weight: float = 1.0,
 ) -> tuple[dict[str, object], F64]:
     """Fit the model; returns the model document and the calibrated probabilities of ``calib``."""
     from sklearn.linear_model import LogisticRegression
@@ -248,11 +263,13 @@ def train(
         missing = [ObjectClass(int(c)).label for c in classes if c not in present]
         raise SystemExit(f"training data has no rows of classes {missing}")
     lr = LogisticRegression(C=c_reg, max_iter=3000, tol=1e-6)
-    lr.fit((Z - mean) / scale, train_data.y)
+    lr.fit(
+        (Z - mean) / scale, train_data.y, sample_weight=row_weights(train_data, tentative_weight)
+    )
     coef = np.array([[_sig(v) for v in row] for row in lr.coef_])
     intercept = np.array([_sig(v) for v in lr.intercept_])
     zc = ((expand(calib.X, knots) - mean) / scale) @ coef.T + intercept
-    temperature = _sig(fit_temperature(zc, calib.y))
+    temperature = _sig(fit_temperature(zc, calib.y, row_weights(calib, tentative_weight)))
     doc: dict[str, object] = {
         "format": "dronewall-track-classifier",
         "version": 1,
@@ -321,6 +338,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-ticks", type=int, default=MAX_TICKS)
     ap.add_argument("--stride", type=int, default=STRIDE)
     ap.add_argument("--c", type=float, default=C_REG, help="inverse L2 strength")
+    ap.add_argument(
+        "--tentative-weight",
+        type=float,
+        default=TENTATIVE_WEIGHT,
+        help="weight of tentative tracks' rows (confirmed: 1)",
+    )
     ap.add_argument("--cache", type=Path, help="npz of the collected rows: reused when present")
     args = ap.parse_args(argv)
     import sklearn
@@ -329,7 +352,9 @@ def main(argv: list[str] | None = None) -> int:
     sources = scenario_sources()
     tr, ca = _data(sources, args.max_ticks, args.stride, args.cache)
     t1 = time.perf_counter()
-    doc, p_cal = train(tr, ca, args.c)
+    if not 0.0 < args.tentative_weight <= 1.0:
+        raise SystemExit("--tentative-weight must lie in (0, 1]")
+    doc, p_cal = train(tr, ca, args.c, args.tentative_weight)
     t2 = time.perf_counter()
     counts = np.bincount(tr.y, minlength=len(ObjectClass))
     doc["training"] = {
@@ -344,6 +369,7 @@ def main(argv: list[str] | None = None) -> int:
         "max_ticks": args.max_ticks,
         "stride": args.stride,
         "C": args.c,
+        "tentative_weight": args.tentative_weight,
         "rows": len(tr.y),
         "rows_per_class": {c.label: int(counts[int(c)]) for c in ObjectClass},
     }

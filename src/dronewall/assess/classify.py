@@ -683,6 +683,9 @@ class TrainedClassifierConfig:
         Share of the model's own posterior kept beside the aircraft classes on an ADS-B track.
     rf_gate_deg : float
         Least half-width of the RF bearing gate, degrees (as :func:`rf_cues`).
+    restart_on_confirm : bool
+        Restart a track's fusion at the look at which the tracker confirms it (see
+        :class:`TrainedClassifier`).
     features : FeatureConfig
         Settings of the running statistics (must match the training run's; the defaults do).
     model_path : Path or None
@@ -692,6 +695,7 @@ class TrainedClassifierConfig:
     tau_s: float = 10.0
     ident_epsilon: float = 1e-4
     rf_gate_deg: float = 3.0
+    restart_on_confirm: bool = True
     features: FeatureConfig = field(default_factory=FeatureConfig)
     model_path: Path | None = None
 
@@ -723,6 +727,11 @@ class TrainedClassifier:
     ``Λ`` is an exponentially weighted geometric pooling of the looks: their features already carry
     the history (running means), so the looks are strongly correlated and are averaged, not added;
     a steady track's posterior equals its per-look posterior and one odd look moves it by ``1 − λ``.
+    The look at which the tracker confirms a track restarts its fusion (``Λ = ℓ``; with
+    ``restart_on_confirm``): the looks of a tentative track are conditioned on its maybe being a
+    false track of clutter, which confirmation has answered (the ``confirmed`` and track-quality
+    features say so), while the running-mean features keep the history. Without the restart a
+    young confirmed track kept its tentative looks' lean towards clutter for about ``τ``.
     One hand-made rule is kept, a hard fact: an ADS-B (ICAO) ident marks a manned aircraft. Such a
     track's probabilities become ``(1 − ε) p_A + ε p`` with ``p_A`` the fused posterior restricted
     to the aircraft classes (``softmax`` of ``Λ`` over those columns) and ``ε = ident_epsilon``;
@@ -752,6 +761,7 @@ class TrainedClassifier:
         self._ids: I64 = np.empty(0, np.int64)
         self._fused: F64 = np.empty((0, N_CLASSES))
         self._t: F64 = np.empty(0)
+        self._confirmed: B = np.empty(0, np.bool_)
 
     def look_logprob(
         self, t: float, tracks: TrackTable, detections: DetectionBatch
@@ -772,7 +782,12 @@ class TrainedClassifier:
         prev = self._fused[row] if known else look
         dt = np.where(found, t - (self._t[row] if known else t), 0.0)
         lam = np.exp(-np.maximum(dt, 0.0) / self.config.tau_s)[:, None]
-        fused = np.where(found[:, None], lam * prev + (1.0 - lam) * look, look)
+        confirmed = tracks.confirmed
+        keep = found
+        if self.config.restart_on_confirm:
+            was_confirmed = np.where(found, self._confirmed[row] if known else False, False)
+            keep = found & ~(confirmed & ~was_confirmed)
+        fused = np.where(keep[:, None], lam * prev + (1.0 - lam) * look, look)
         probs = _softmax(fused)
         adsb = (tracks.ident >= 0) & (tracks.ident < (1 << 24))
         if adsb.any():
@@ -785,6 +800,7 @@ class TrainedClassifier:
         self._ids = tracks.track_id.copy()
         self._fused = fused
         self._t = np.full(len(tracks), float(t))
+        self._confirmed = confirmed.copy()
         # the RF protocol attached within the memory, from the feature state (same rows)
         proto = self.features.rf_protocol
         return ClassifierOutput(

@@ -24,7 +24,16 @@ protocol cued within ``rf_memory_s`` is kept as a one-hot code. Remote ID (ident
 (ICAO ident in ``[0, 2²⁴)``) flags, the RCS running mean (0 with a "missing" flag when the track has
 no radar return), the number of sensors that updated the track and its maturity (age, saturating at
 ``maturity_s``) and whether the tracker has confirmed it (clutter seldom is) complete the
-vector.
+kinematic and signal part.
+
+Track quality: the hits so far (saturating at ``hits_sat``), the hit rate ``hits / max(age, 1 s)``
+(capped at ``hit_rate_cap``; a false track of clutter collects few returns for its age) and the
+time since the last detection (saturating at ``stale_s``). All saturate so that how long a track
+has lived is not itself a class cue.
+
+EO/IR class cue: from ``TrackTable.cue_counts`` (the detections an EO/IR operator recognised, per
+class), the share of the track's cues that named each class (zeros when never cued) and
+``log(1 + number of cues)``.
 """
 
 from __future__ import annotations
@@ -38,6 +47,7 @@ from dronewall.assess.geometry import approx_height_m
 from dronewall.assess.keyed import match_ids
 from dronewall.core.errors import ConfigError
 from dronewall.core.measurements import RfProtocol
+from dronewall.core.taxonomy import ObjectClass
 from dronewall.core.tracks import TrackTable
 
 F64 = NDArray[np.float64]
@@ -72,6 +82,11 @@ FEATURE_NAMES: tuple[str, ...] = (
     "n_sensors",
     "maturity",
     "confirmed",
+    "hits_sat",
+    "hit_rate_hz",
+    "stale",
+    *(f"cue_{c.label.replace('-', '_')}" for c in ObjectClass),
+    "log_cues",
 )
 N_FEATURES = len(FEATURE_NAMES)
 
@@ -98,6 +113,12 @@ class FeatureConfig:
         The "maturity" feature is ``min(age, maturity_s) / maturity_s``: it lets the model discount
         a young track's running means and saturates, so that a track's age (a property of the
         scenario, not of the object) is not a class cue, s.
+    hits_sat : float
+        The "hits_sat" feature is ``min(hits, hits_sat) / hits_sat``.
+    hit_rate_cap_hz : float
+        Cap of the hit rate ``hits / max(age, 1 s)``, Hz.
+    stale_s : float
+        The "stale" feature is ``min(t − t_update, stale_s) / stale_s``, s.
     """
 
     tau_s: float = 15.0
@@ -105,9 +126,21 @@ class FeatureConfig:
     turn_min_speed_m_s: float = 3.0
     rf_memory_s: float = 120.0
     maturity_s: float = 30.0
+    hits_sat: float = 20.0
+    hit_rate_cap_hz: float = 5.0
+    stale_s: float = 20.0
 
     def __post_init__(self) -> None:
-        for name in ("tau_s", "hover_speed_m_s", "turn_min_speed_m_s", "rf_memory_s", "maturity_s"):
+        for name in (
+            "tau_s",
+            "hover_speed_m_s",
+            "turn_min_speed_m_s",
+            "rf_memory_s",
+            "maturity_s",
+            "hits_sat",
+            "hit_rate_cap_hz",
+            "stale_s",
+        ):
             value = getattr(self, name)
             if not value > 0:
                 raise ConfigError("must be positive", field=name, actual=repr(value))
@@ -232,6 +265,12 @@ class TrackFeatures:
         rf[:, -1] = proto == -1
         ident = tracks.ident
         age = np.maximum(t - tracks.t_first, 0.0)
+        cfg = self.config
+        hits = tracks.hits.astype(np.float64)
+        stale = np.maximum(t - tracks.t_update, 0.0)
+        counts = tracks.cue_counts.astype(np.float64)
+        n_cues = counts.sum(axis=1)
+        cue_share = counts / np.maximum(n_cues, 1.0)[:, None]
         cols = [
             s,
             np.log1p(s),
@@ -250,8 +289,13 @@ class TrackFeatures:
             ((ident >= 0) & (ident < ICAO_LIMIT)).astype(np.float64),
             (ident >= ICAO_LIMIT).astype(np.float64),
             _popcount(np.maximum(tracks.sensors, 0)),
-            np.minimum(age, self.config.maturity_s) / self.config.maturity_s,
+            np.minimum(age, cfg.maturity_s) / cfg.maturity_s,
             tracks.confirmed.astype(np.float64),
+            np.minimum(hits, cfg.hits_sat) / cfg.hits_sat,
+            np.minimum(hits / np.maximum(age, 1.0), cfg.hit_rate_cap_hz),
+            np.minimum(stale, cfg.stale_s) / cfg.stale_s,
+            *(cue_share[:, j] for j in range(cue_share.shape[1])),
+            np.log1p(n_cues),
         ]
         out: F64 = np.stack(cols, axis=1) if n else np.empty((0, N_FEATURES))
         return out
