@@ -508,7 +508,34 @@ class _SimulationReferee:
             )
 
 
-class RunSession:
+class _LoopParts:
+    """The picture steps' parts of a session's :class:`PictureLoop`, read by the service and
+    the benchmarks (``session.tracker``, ``session.book``, ...), for both detection sources."""
+
+    loop: PictureLoop
+
+    @property
+    def tracker(self) -> MultiSensorTracker:
+        return self.loop.tracker
+
+    @property
+    def assessor(self) -> Assessor:
+        return self.loop.assessor
+
+    @property
+    def advisor(self) -> EngagementAdvisor:
+        return self.loop.advisor
+
+    @property
+    def book(self) -> DecisionBook:
+        return self.loop.book
+
+    @property
+    def ledger(self) -> _Ledger:
+        return self.loop.ledger
+
+
+class RunSession(_LoopParts):
     """One simulated run, advanced tick by tick by its owner.
 
     Creating a session records the run's set-up in ``store`` (``begin_run``, sites, sensors, fire
@@ -590,30 +617,9 @@ class RunSession:
         )
         _record_setup(store, self.run_id, scenario, sim)
 
-    # The picture steps' parts, as before the split (the service and benchmarks read them).
-    @property
-    def tracker(self) -> MultiSensorTracker:
-        return self.loop.tracker
-
-    @property
-    def assessor(self) -> Assessor:
-        return self.loop.assessor
-
-    @property
-    def advisor(self) -> EngagementAdvisor:
-        return self.loop.advisor
-
-    @property
-    def book(self) -> DecisionBook:
-        return self.loop.book
-
     @property
     def operator(self) -> Operator:
         return self.loop.operator
-
-    @property
-    def ledger(self) -> _Ledger:
-        return self.loop.ledger
 
     @property
     def n_ticks(self) -> int:
@@ -674,7 +680,7 @@ class RunSession:
             self.finished = True
 
 
-class StreamSession:
+class StreamSession(_LoopParts):
     """A run over detections that come from outside (a capture or live inputs), with no truth.
 
     The defended area (sites, fire units, rules of engagement, the proposal time to live and the
@@ -752,26 +758,6 @@ class StreamSession:
         )
         store.add_sites(self.run_id, area.sites)
         store.add_fire_units(self.run_id, area.fire_units)
-
-    @property
-    def tracker(self) -> MultiSensorTracker:
-        return self.loop.tracker
-
-    @property
-    def assessor(self) -> Assessor:
-        return self.loop.assessor
-
-    @property
-    def advisor(self) -> EngagementAdvisor:
-        return self.loop.advisor
-
-    @property
-    def book(self) -> DecisionBook:
-        return self.loop.book
-
-    @property
-    def ledger(self) -> _Ledger:
-        return self.loop.ledger
 
     @property
     def t(self) -> float:
