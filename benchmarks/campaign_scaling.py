@@ -28,24 +28,10 @@ from typing import Any
 
 import dask
 import distributed
+from machine_info import cpu_model, load_average
 
 from dronewall.campaign.rows import NONDETERMINISTIC_COLUMNS
 from dronewall.campaign.runner import CampaignResult, run_campaign
-
-
-def _load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f}"
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _rows(result: CampaignResult) -> list[dict[str, Any]]:
@@ -66,7 +52,7 @@ def main() -> None:
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
     ).stdout.strip()
-    print(f"machine: {platform.node()}, {_cpu()}, {os.cpu_count()} logical CPUs")
+    print(f"machine: {platform.node()}, {cpu_model()}, {os.cpu_count()} logical CPUs")
     print(
         f"python {platform.python_version()}, dask {dask.__version__}, "
         f"distributed {distributed.__version__}; dronewall at {commit or '?'}"
@@ -75,7 +61,7 @@ def main() -> None:
         f"workload: {args.runs} runs of {args.scenario}, first {args.duration:g} s, "
         f"seeds {args.seed0}..{args.seed0 + args.runs - 1}"
     )
-    print(f"before: {_load()}")
+    print(f"before: {load_average()}")
     results: dict[int, CampaignResult] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for k in args.workers:
@@ -102,7 +88,7 @@ def main() -> None:
                 f"runs/s), setup {r.setup_s:5.1f} s, total {total:6.1f} s; mean run wall "
                 f"{per_run:.2f} s; worker CPU {workers_cpu:.1f} s = "
                 f"{workers_cpu / (k * total):.0%} of {k} core(s) over the total; "
-                f"failed {len(r.failures)}; {_load()}"
+                f"failed {len(r.failures)}; {load_average()}"
             )
             if r.failures:  # a broken pipeline would time nothing: say why and stop
                 first = r.failures[0]
@@ -121,7 +107,7 @@ def main() -> None:
             f"{r.compute_s / results[base].compute_s:.3f}, parallel efficiency "
             f"{speedup / (k / base):.0%}; same rows: {same}"
         )
-    print(f"after: {_load()}")
+    print(f"after: {load_average()}")
 
 
 if __name__ == "__main__":

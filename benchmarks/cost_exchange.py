@@ -53,6 +53,7 @@ from typing import Any
 
 import distributed
 import numpy as np
+from machine_info import cpu_model, load_average
 
 import dronewall
 from dronewall.campaign.rows import object_facts, run_rows
@@ -89,21 +90,6 @@ def run_counting_effectors(scenario: Scenario, seed: int) -> list[dict[str, Any]
     side = Path(os.environ[SIDE_DIR_ENV])
     (side / f"{scenario.name}-{policy}-{seed}.json").write_text(json.dumps(by), encoding="utf-8")
     return run_rows(summary, facts, time.perf_counter() - start, policy=policy)
-
-
-def _load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f}"
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _per_run(result: CampaignResult) -> dict[int, dict[str, Any]]:
@@ -158,7 +144,7 @@ def main() -> None:
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
     ).stdout.strip()
-    print(f"machine: {platform.node()}, {_cpu()}, {os.cpu_count()} logical CPUs")
+    print(f"machine: {platform.node()}, {cpu_model()}, {os.cpu_count()} logical CPUs")
     print(
         f"python {platform.python_version()}, dask {version('dask')}, distributed "
         f"{version('distributed')}; dronewall {dronewall.__version__} from "
@@ -169,7 +155,7 @@ def main() -> None:
         f"runs, seeds {args.seed0}..{args.seed0 + args.runs - 1}, {args.workers} worker(s)"
     )
     print(f"command: {' '.join(sys.argv)}")
-    print(f"before: {_load()}", flush=True)
+    print(f"before: {load_average()}", flush=True)
     started = time.perf_counter()
     results: dict[tuple[str, str], CampaignResult] = {}
     by_effector: dict[tuple[str, str], dict[int, Counter[str]]] = {}
@@ -209,7 +195,7 @@ def main() -> None:
                     r = fut.result()
                     print(
                         f"{name} / {policy}: {r.ok_runs} of {r.runs} runs, done "
-                        f"{time.perf_counter() - started:.0f} s after the start; {_load()}",
+                        f"{time.perf_counter() - started:.0f} s after the start; {load_average()}",
                         flush=True,
                     )
                     for f in r.failures:
@@ -226,7 +212,7 @@ def main() -> None:
         finally:
             cluster.close()
     total_s = time.perf_counter() - started
-    print(f"after: {_load()}; whole benchmark {total_s / 60:.1f} min")
+    print(f"after: {load_average()}; whole benchmark {total_s / 60:.1f} min")
     report(args, results, by_effector)
 
 
