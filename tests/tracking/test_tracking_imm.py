@@ -484,3 +484,11 @@ def test_imm_tracks_a_manoeuvring_drone_better_than_ncv() -> None:
     assert names[int(mus[25].argmax())] == "cruise"
     assert names[int(mus[36].argmax())] == "turn_left"
     assert names[int(mus[60].argmax())] == "hover"
+
+
+def test_defective_generators_take_the_expm_path() -> None:
+    from dronewall.tracking.imm import _eigendecomposition
+
+    jordan = np.array([[-1.0, 1.0], [0.0, -1.0]])  # defective: eigenvectors parallel
+    assert _eigendecomposition(jordan) is None
+    assert _eigendecomposition(np.array([[-1.0, 1.0], [1.0, -1.0]])) is not None

@@ -69,12 +69,20 @@ def _symmetrise(P: F64) -> F64:
 def _eigendecomposition(Lam: F64) -> _Eig | None:
     """``Λ = V diag(λ) V⁻¹``, or None when ``V`` is too ill-conditioned (near-defective ``Λ``)."""
     lam, V = np.linalg.eig(Lam)
-    if np.linalg.cond(V) >= _EIG_COND_MAX:
+    with np.errstate(all="ignore"):
+        cond = np.linalg.cond(V)
+    # a NaN or infinite condition number (exactly defective Λ) also takes the expm path
+    if not (np.isfinite(cond) and cond < _EIG_COND_MAX) or not np.all(np.isfinite(lam)):
         return None
     if np.all(np.abs(lam.imag) <= 1e-14 * np.abs(lam).max()):
         # real spectrum (always so for a reversible chain): stay in real arithmetic
         lam, V = lam.real, V.real
-    Vinv = np.linalg.solve(V, np.eye(Lam.shape[0], dtype=V.dtype))
+    try:
+        Vinv = np.linalg.solve(V, np.eye(Lam.shape[0], dtype=V.dtype))
+    except np.linalg.LinAlgError:
+        return None
+    if not np.all(np.isfinite(Vinv)):
+        return None
     return lam, V, Vinv
 
 
