@@ -16,14 +16,21 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from picture_helpers import PG_URL, install_failing_insert
 
-from dronewall.core import DetectionBatch, MeasurementKind, StoreError, TrackStatus, TrackTable
+from dronewall.core import (
+    DetectionBatch,
+    MeasurementKind,
+    ObjectClass,
+    StoreError,
+    TrackStatus,
+    TrackTable,
+)
 from dronewall.picture import EVENT_KINDS, Event, EventStore, StoreInputError
 from dronewall.picture import schema as S
 from dronewall.world import load_world
 
 DETECTION_FIELDS = (
     "t", "sensor", "kind", "z", "R", "sensor_pos", "rcs_m2", "snr_db", "ident", "protocol",
-    "truth", "t_received", "range_rate", "range_rate_var",
+    "truth", "t_received", "range_rate", "range_rate_var", "cue",
 )  # fmt: skip
 
 
@@ -54,6 +61,7 @@ def random_batch(rng: np.random.Generator, m: int) -> DetectionBatch:
         ident=rng.integers(-1, 2**62, m),
         protocol=rng.integers(-1, 5, m).astype(np.int16),
         truth=rng.integers(-1, 30, m).astype(np.int32),
+        cue=rng.integers(-1, len(ObjectClass), m).astype(np.int8),
     )
 
 
@@ -206,6 +214,7 @@ def test_detections_round_trip_exactly(store: EventStore, data: st.DataObject, m
         t_received=data.draw(hnp.arrays(np.float64, (m,), elements=floats)),
         range_rate=data.draw(hnp.arrays(np.float64, (m,), elements=floats)),
         range_rate_var=data.draw(hnp.arrays(np.float64, (m,), elements=floats)),
+        cue=data.draw(hnp.arrays(np.int8, (m,), elements=st.integers(-1, max(ObjectClass)))),
     )
     rid = new_run(store)  # one store for all examples: a new pair of runs each
     other = new_run(store)
@@ -247,6 +256,12 @@ def test_bad_detection_batches_are_refused_before_writing(store: EventStore) -> 
     kind[0] = 9
     with pytest.raises(StoreError, match="out of range"):
         store.append_detections(rid, DetectionBatch(**{**_fields(good), "kind": kind}))
+    for bad_cue in (len(ObjectClass), -2):
+        cue = good.cue.copy()
+        cue[6] = bad_cue
+        with pytest.raises(StoreInputError, match=r"batch\.cue\[6\]") as info:
+            store.append_detections(rid, DetectionBatch(**{**_fields(good), "cue": cue}))
+        assert info.value.expected == f"-1..{max(ObjectClass)}"
     assert count(store, S.detections) == 0
     with pytest.raises(StoreError, match="no such run"):
         store.append_detections(rid + 1, good)
@@ -614,6 +629,42 @@ def test_nan_is_stored_as_null_on_every_dialect(store: EventStore) -> None:
     assert_same_batch(store.detections(rid), batch)
 
 
+def test_class_cues_round_trip_and_no_cue_is_null(store: EventStore) -> None:
+    """Every cue code and -1 (no cue) read back as written; -1 is NULL in the table, the codes
+    are the ObjectClass integers, on every dialect."""
+    codes = [-1, *(int(c) for c in ObjectClass)]
+    cue = np.array(codes * 3, dtype=np.int8)
+    m = cue.size
+    batch = DetectionBatch.build(
+        t=1.7e9 + np.arange(m, dtype=np.float64),
+        sensor=2,
+        kind=MeasurementKind.BEARING,
+        z=np.zeros((m, 3)),
+        R=np.eye(3) * 1e-4,
+        sensor_pos=np.zeros(3),
+        cue=cue,
+    )
+    rid = new_run(store)
+    store.append_detections(rid, batch)
+    with store.engine.connect() as conn:
+        stored = (
+            conn.execute(
+                sa.select(S.detections.c.cue)
+                .where(S.detections.c.run_id == rid)
+                .order_by(S.detections.c.seq)
+            )
+            .scalars()
+            .all()
+        )
+    assert stored == [None if c < 0 else c for c in codes * 3]
+    back = store.detections(rid)
+    assert back.cue.dtype == np.int8
+    np.testing.assert_array_equal(back.cue, cue)
+    # a time window keeps each row's cue with it
+    window = store.detections(rid, 1.7e9 + 3, 1.7e9 + 14)
+    np.testing.assert_array_equal(window.cue, cue[3:14])
+
+
 @pytest.mark.parametrize(
     ("call", "field"),
     [
@@ -662,7 +713,7 @@ def test_track_labels_too_long_are_refused(store: EventStore) -> None:
 def test_large_append_spans_several_statements_and_stays_atomic(store: EventStore) -> None:
     """More rows than fit one PostgreSQL statement; the failure is in a later statement."""
     rng = np.random.default_rng(14)
-    batch = random_batch(rng, 4000)  # 24 columns: 1333 rows per statement on PostgreSQL
+    batch = random_batch(rng, 4000)  # 25 columns: 1280 rows per statement on PostgreSQL
     rid = new_run(store)
     store.append_detections(rid, batch)
     assert_same_batch(store.detections(rid), batch)

@@ -1,4 +1,4 @@
-"""The relational schema of the event store (SQLAlchemy Core tables), version 3.
+"""The relational schema of the event store (SQLAlchemy Core tables), version 4.
 
 Data layout
 -----------
@@ -20,7 +20,9 @@ table              rows
 ``objects``        simulation truth metadata per object (``idx`` = the ``truth`` column)
 ``truth``          simulated object states at ``t``: ENU state and WGS84 position
 ``detections``     one per :class:`~dronewall.core.DetectionBatch` row; ``R`` as its 6 upper
-                   triangle entries ``r00 r01 r02 r11 r12 r22``
+                   triangle entries ``r00 r01 r02 r11 r12 r22``; ``cue`` the EO/IR class cue
+                   (an :class:`~dronewall.core.ObjectClass` code), ``NULL`` for none (the
+                   batch's -1)
 ``track_updates``  one per track per snapshot: state, WGS84 position, the 6 upper triangle
                    entries of the position covariance ``P[:3, :3]`` (``p_ee p_en p_eu p_nn p_nu
                    p_uu``), the velocity variances ``p_ve p_vn p_vu`` (diagonal of ``P[3:, 3:]``),
@@ -37,27 +39,29 @@ replays in the order it was written. (On SQLite it is the rowid, so it costs no 
 
 Portability
 -----------
-Only portable SQLAlchemy types are used (``Integer``, ``BigInteger``, ``Double``, ``String``,
-``Text``, ``JSON``), so the same metadata describes the schema on SQLite and PostgreSQL.
-``Double`` is a float64 on both (SQLite ``REAL``, PostgreSQL ``DOUBLE PRECISION``), so floats
-round-trip exactly. ``seq`` is a ``BIGSERIAL`` on PostgreSQL and the rowid (``INTEGER PRIMARY
-KEY``) on SQLite. The only dialect-specific DDL is the audit log's triggers (in the migrations).
+Only portable SQLAlchemy types are used (``SmallInteger``, ``Integer``, ``BigInteger``,
+``Double``, ``String``, ``Text``, ``JSON``), so the same metadata describes the schema on SQLite
+and PostgreSQL. ``Double`` is a float64 on both (SQLite ``REAL``, PostgreSQL ``DOUBLE
+PRECISION``), so floats round-trip exactly. ``seq`` is a ``BIGSERIAL`` on PostgreSQL and the
+rowid (``INTEGER PRIMARY KEY``) on SQLite. The only dialect-specific DDL is the audit log's
+triggers (in the migrations).
 
 Versioning
 ----------
 The tables are created and upgraded by the Alembic revisions in
-:mod:`dronewall.picture.migrations` (one revision per schema version: revision ``"0003"`` is
-version 3); these tables are what the newest revision produces, which a test checks on both
+:mod:`dronewall.picture.migrations` (one revision per schema version: revision ``"0004"`` is
+version 4); these tables are what the newest revision produces, which a test checks on both
 dialects. :data:`SCHEMA_VERSION` is also kept in ``schema_meta`` so that a dronewall older than
 the Alembic revisions refuses a newer store cleanly. Version 2 added the detections'
-``range_rate`` and ``range_rate_var``; version 3 added ``audit_log``.
+``range_rate`` and ``range_rate_var``; version 3 added ``audit_log``; version 4 added the
+detections' ``cue``.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Version of the schema this code writes and reads (= the number of the newest revision)."""
 
 RUN_STATUSES = ("running", "finished", "failed")
@@ -207,6 +211,7 @@ detections = sa.Table(
     sa.Column("ident", sa.BigInteger, nullable=False),
     sa.Column("protocol", sa.Integer, nullable=False),
     sa.Column("truth", sa.Integer, nullable=False),
+    sa.Column("cue", sa.SmallInteger, nullable=True),  # NULL: no class cue (the batch's -1)
 )
 
 TRACK_FLOATS = (

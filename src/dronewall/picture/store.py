@@ -45,7 +45,8 @@ import sqlalchemy as sa
 from numpy.typing import ArrayLike, NDArray
 
 from dronewall.core.errors import StoreError
-from dronewall.core.measurements import DetectionBatch, MeasurementKind
+from dronewall.core.measurements import NO_CUE, DetectionBatch, MeasurementKind
+from dronewall.core.taxonomy import ObjectClass
 from dronewall.core.tracks import TrackStatus, TrackTable
 from dronewall.picture import migrations
 from dronewall.picture import schema as S
@@ -67,6 +68,7 @@ _DETECTION_COLUMNS: Final = (
     "ident",
     "protocol",
     "truth",
+    "cue",
 )
 _TRUTH_COLUMNS: Final = ("run_id", "t", "idx", "e", "n", "u", "ve", "vn", "vu", "lat", "lon", "h")
 _TRACK_COLUMNS: Final = (
@@ -958,7 +960,8 @@ class EventStore:
         """Append the rows of a detection batch; return the number written.
 
         ``R`` must be symmetric (within 1e-9 of its diagonal scale): its upper triangle is stored.
-        ``t`` must be finite, ``sensor`` >= 0, ``kind`` a :class:`~dronewall.core.MeasurementKind`.
+        ``t`` must be finite, ``sensor`` >= 0, ``kind`` a :class:`~dronewall.core.MeasurementKind`,
+        ``cue`` -1 (no class cue, stored as NULL) or an :class:`~dronewall.core.ObjectClass` code.
         NaN in any other float column is stored as NULL and read back as NaN.
         """
         if not isinstance(batch, DetectionBatch):
@@ -981,6 +984,7 @@ class EventStore:
         ident = _ints("batch.ident", batch.ident, m, *_I64)
         protocol = _ints("batch.protocol", batch.protocol, m, -(2**15), 2**15 - 1)
         truth = _ints("batch.truth", batch.truth, m, -1, _I32[1])
+        cue = _ints("batch.cue", batch.cue, m, NO_CUE, max(ObjectClass))
         r_t = r.transpose(0, 2, 1)
         diag = np.abs(np.diagonal(r, axis1=1, axis2=2))
         scale = np.where(np.isfinite(diag), diag, 0.0).max(axis=1)
@@ -1009,6 +1013,7 @@ class EventStore:
             ident.tolist(),
             protocol.tolist(),
             truth.tolist(),
+            [None if c == NO_CUE else c for c in cue.tolist()],
         ]
         self._write(S.detections, _DETECTION_COLUMNS, list(zip(*cols, strict=True)))
         return m
@@ -1297,7 +1302,8 @@ class EventStore:
         self, run_id: int, t_from: float | None = None, t_to: float | None = None
     ) -> DetectionBatch:
         """Detections of a run with ``t_from <= t < t_to`` (either bound optional), in insertion
-        order, as one batch equal to what was appended."""
+        order, as one batch equal to what was appended (a ``NULL`` cue, as in the rows of stores
+        older than schema version 4, reads back as -1: no class cue)."""
         names = _DETECTION_COLUMNS[1:]
         stmt = sa.select(*(S.detections.c[c] for c in names)).where(S.detections.c.run_id == run_id)
         rows = self._all(
@@ -1324,6 +1330,7 @@ class EventStore:
             t_received=_f64(cols["t_received"]),
             range_rate=_f64(cols["range_rate"]),
             range_rate_var=_f64(cols["range_rate_var"]),
+            cue=np.array([NO_CUE if c is None else c for c in cols["cue"]], dtype=np.int8),
         )
 
     def truth(

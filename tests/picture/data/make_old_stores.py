@@ -6,11 +6,14 @@ of that commit's ``src`` (``git archive <commit> src | tar -x -C /tmp/old``)::
 
     PYTHONPATH=/tmp/old/src python tests/picture/data/make_old_stores.py store_v1.sqlite  # a216677
     PYTHONPATH=/tmp/old/src python tests/picture/data/make_old_stores.py store_v2.sqlite  # 4582c0c
+    PYTHONPATH=/tmp/old/src python tests/picture/data/make_old_stores.py store_v3.sqlite  # 4379ed4
 
 Schema version 1 (a216677) had no range-rate columns; version 2 (96129e7 .. 4582c0c) was the last
-one before the Alembic revisions. The content is deterministic (seeded) except the UTC times of
-``runs`` and ``schema_meta``; ``test_picture_migrations.py`` rebuilds the same arrays with
-:func:`content` and checks they read back exactly after the upgrade.
+one before the Alembic revisions; version 3 (revision ``0003``, 2be4503 .. 4379ed4) added the audit
+log (its store also holds one audit entry, :data:`AUDIT`) and had no ``detections.cue``. The
+content is deterministic (seeded) except the UTC times of ``runs`` and ``schema_meta``;
+``test_picture_migrations.py`` rebuilds the same arrays with :func:`content` and checks they read
+back exactly after the upgrade.
 """
 
 from __future__ import annotations
@@ -20,6 +23,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+AUDIT = {
+    "wall_time": 1.75e9 + 3,
+    "user": "c.janssens",
+    "role": "commander",
+    "action": "approve",
+    "item": "proposal-1",
+    "reason": "hostile, inbound",
+}
+"""The audit entry of the stores that have an audit log (version 3 and later)."""
 
 
 def content() -> dict[str, Any]:
@@ -90,6 +103,8 @@ def write(path: Path) -> None:  # pragma: no cover - runs against an old checkou
             rid,
             [Event(t=t, kind=k, track_id=i, site_id=s, payload=p) for t, k, i, s, p in c["events"]],
         )
+        if hasattr(store, "append_audit"):  # version 3 and later
+            store.append_audit(**AUDIT)
         store.finish_run(rid, {"gospa": 12.5}, "finished")
 
 

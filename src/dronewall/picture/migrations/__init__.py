@@ -43,7 +43,7 @@ def script_directory() -> ScriptDirectory:
 
 
 def head() -> str:
-    """The newest revision (``"0003"`` for schema version 3)."""
+    """The newest revision (``"0004"`` for schema version 4)."""
     found = script_directory().get_current_head()
     if found is None:  # pragma: no cover - the package ships its revisions
         raise RuntimeError(f"no Alembic revisions in {DIRECTORY}")
