@@ -5,16 +5,23 @@ ingest configuration connects to it, with the Kleine-Brogel defended area. The a
 must appear on the map through the whole picture: ``/api/v1/tracks`` shows a confirmed track with
 the identity of a cooperative civil aircraft (NEUTRAL) near the reported position, and the
 WebSocket stream delivers it; the scenario controls answer 409.
+
+Over a TAK input (CoT on UDP, ``listen: udp://127.0.0.1:0``): before anything arrives the service
+says ``mode: ingest`` and serves the defended area (sites, no-fire zones, fire units with full
+magazines) with no track; a person's CoT sighting raises an alert an operator acknowledges; a
+store elsewhere (``--db``) still gets ``report.html`` in ``record_dir``; a drone's CoT positions
+(``clock: data``) give a proposal a commander decides, as in a live run.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,13 +29,16 @@ from typing import Any
 import httpx
 import pytest
 import typer
+from service_helpers import TestClient, auth
 from typer.testing import CliRunner
 from websockets.sync.client import connect
 
 from dronewall.core.errors import ConfigError
+from dronewall.picture import EventStore
+from dronewall.service import create_app
 from dronewall.service.cli import register
 from dronewall.service.runtime import NO_SCENARIO_CONTROL, IngestSettings, load_ingest_area
-from dronewall.service.testing import serve_in_thread
+from dronewall.service.testing import serve_in_thread, write_demo_tokens
 from dronewall.world import load_world
 
 ICAO = "4CA2D6"
@@ -140,7 +150,7 @@ def test_live_sbs_aircraft_is_on_the_map_as_neutral(tmp_path: Path, receiver: Re
         assert abs(track["alt_m"] - ALT_FT * 0.3048) < 150.0  # pressure altitude, ISA
 
         health = http.get("/api/v1/health").raise_for_status().json()
-        assert health["mode"] == "live"
+        assert health["mode"] == "ingest"
         assert health["scenario"] == "kleine-brogel-night"
         assert health["running"] is True
         sites = http.get("/api/v1/sites").raise_for_status().json()["sites"]
@@ -207,3 +217,213 @@ def test_serve_ingest_refuses_a_config_without_an_area_or_with_a_scenario(tmp_pa
     r = runner.invoke(app, ["serve", "--ingest", str(config), "--scenario", "kleine-brogel-night"])
     assert r.exit_code == 2
     assert "only one of them" in r.output
+
+
+# ------------------------------------------------------------------ a TAK input (CoT on UDP)
+
+#: Kleine-Brogel Air Base (world model), where the CoT reports are placed.
+KB_LAT, KB_LON = 51.1681, 5.4702
+
+
+def _tak_config(tmp_path: Path, clock: str = "wall") -> Path:
+    path = tmp_path / "ingest.yaml"
+    path.write_text(
+        "inputs:\n"
+        "  - {name: tak, format: cot, listen: 'udp://127.0.0.1:0'}\n"
+        f"frame_period_s: {0.5 if clock == 'wall' else 1.0}\n"
+        f"clock: {clock}\n"
+        f"record_dir: '{tmp_path / 'live'}'\n"
+        "area: kleine-brogel-night\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _iso(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _cot(uid: str, how: str, t: float, lat: float, lon: float, hae_m: float) -> bytes:
+    """One CoT event of an unknown air atom (a small UAV) at ``t``, stale an hour later."""
+    return (
+        f'<event version="2.0" uid="{uid}" type="a-u-A-M-F-Q" how="{how}" time="{_iso(t)}" '
+        f'start="{_iso(t)}" stale="{_iso(t + 3600.0)}"><point lat="{lat:.6f}" lon="{lon:.6f}" '
+        f'hae="{hae_m:.0f}" ce="15" le="20"/></event>'
+    ).encode()
+
+
+def _tak_client(tmp_path: Path, **settings: Any) -> TestClient:
+    tokens = write_demo_tokens(tmp_path / "tokens.yaml")
+    return TestClient(create_app(IngestSettings(tokens=tokens, **settings)))
+
+
+def _bound(client: TestClient) -> tuple[str, int]:
+    """Where the TAK input listens, as ``GET /inputs`` says."""
+    inputs = client.get("/api/v1/inputs", headers=auth("viewer")).json()["inputs"]
+    host, port = inputs[0]["bound"].split(":")
+    return host, int(port)
+
+
+def _wait(pred: Callable[[], Any], timeout_s: float, what: str) -> Any:
+    end = time.monotonic() + timeout_s
+    while not (value := pred()):
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+        time.sleep(0.2)
+    return value
+
+
+def test_the_defended_area_is_served_before_the_first_detection(tmp_path: Path) -> None:
+    config = _tak_config(tmp_path)
+    _, area = load_ingest_area(config, load_world())
+    with _tak_client(tmp_path, ingest=config) as client:
+        health = client.get("/api/v1/health").json()
+        assert health["mode"] == "ingest"
+        assert health["scenario"] == "kleine-brogel-night"
+        assert health["running"] is True
+        assert (health["run_id"], health["t"], health["t_start"]) == (None, None, None)
+
+        def get(path: str, who: str = "viewer") -> Any:
+            r = client.get(f"/api/v1/{path}", headers=auth(who))
+            assert r.status_code == 200, (path, r.text)
+            return r.json()
+
+        sites = get("sites")["sites"]
+        assert [s["id"] for s in sites] == [s.id for s in area.sites]
+        assert all(s["alert_radius_m"] > s["core_radius_m"] > 0 for s in sites)
+        zones = get("zones")["zones"]
+        assert [z["name"] for z in zones] == [z.name for z in area.roe.no_fire_zones]
+        assert all(z["geometry"]["type"] == "Polygon" for z in zones)
+        units = get("effectors")["fire_units"]
+        assert [u["id"] for u in units] == [f.id for f in area.fire_units]
+        full = [
+            f.magazine if f.magazine is not None else f.effector.magazine for f in area.fire_units
+        ]
+        assert [u["stock"] for u in units] == full  # no engagement yet: full magazines
+        assert any(m is not None and m > 0 for m in full)
+        assert get("sensors")["sensors"] == []  # none has reported yet
+        tracks = get("tracks")
+        assert tracks["tracks"] == []
+        assert get("alerts?state=all")["alerts"] == []
+        assert get("proposals?state=all")["proposals"] == []
+        assert client.get("/api/v1/replay", headers=auth("viewer")).status_code == 404
+        assert client.get("/api/v1/tracks/1/history", headers=auth("viewer")).status_code == 404
+
+        # where the picture comes from
+        inputs = get("inputs")
+        assert (inputs["config"], inputs["area"]) == ("ingest.yaml", "kleine-brogel-night")
+        [tak] = inputs["inputs"]
+        assert (tak["name"], tak["format"], tak["endpoint"]) == ("tak", "cot", "udp://127.0.0.1:0")
+        assert tak["bound"].startswith("127.0.0.1:")
+        assert not tak["bound"].endswith(":0")
+        assert (tak["records"], tak["bad"]) == (0, 0)
+        assert tak["releasability"] == ["BE", "NATO"]
+        nl = get("inputs", "nl")  # a Dutch-only viewer: the Belgian inputs are not releasable
+        assert nl["inputs"] == []
+        assert get("sites", "nl")["sites"] == []
+
+        with client.websocket_connect("/api/v1/stream?token=viewer-token") as ws:
+            snap = ws.receive_json()
+        assert snap["type"] == "snapshot"
+        assert snap["tracks"]["track_id"] == []
+        assert snap["status"]["mode"] == "ingest"
+        r = client.post("/api/v1/scenario/pause", headers=auth("operator"))
+        assert r.status_code == 409
+        assert NO_SCENARIO_CONTROL in r.json()["detail"]
+    # nothing arrived: no run was recorded, so there is no report; the ingest's summary is written
+    live = tmp_path / "live"
+    assert json.loads((live / "summary.json").read_text())["run_id"] is None
+    assert not (live / "report.html").exists()
+
+
+def test_a_sighting_is_acknowledged_and_a_store_elsewhere_gets_the_report(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = _tak_config(tmp_path)
+    elsewhere = tmp_path / "elsewhere" / "store.sqlite"
+    with _tak_client(tmp_path, ingest=config, db=str(elsewhere)) as client:
+        host, port = _bound(client)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            # a person reports a drone 200 m from the base (how h-e: a human estimate)
+            sock.sendto(
+                _cot("obs-1", "h-e", time.time(), KB_LAT + 0.0018, KB_LON, 150), (host, port)
+            )
+
+        def alerts() -> list[dict[str, Any]]:
+            body = client.get("/api/v1/alerts?state=all", headers=auth("operator")).json()
+            return list(body["alerts"])
+
+        [alert] = _wait(alerts, 20, "the sighting's alert")
+        assert alert["kind"] == "report-unconfirmed"
+        assert alert["site"] == "kleine-brogel"
+        health = client.get("/api/v1/health").json()
+        assert health["mode"] == "ingest"
+        assert isinstance(health["run_id"], int)
+        sensors = client.get("/api/v1/sensors", headers=auth("viewer")).json()["sensors"]
+        assert [s["id"] for s in sensors] == ["tak"]
+        # sites stay served once the run has begun
+        sites = client.get("/api/v1/sites", headers=auth("viewer")).json()["sites"]
+        assert {s["id"] for s in sites} == {"kleine-brogel", "sck-cen-mol"}
+        r = client.post(
+            f"/api/v1/alerts/{alert['alert_id']}/acknowledge",
+            headers=auth("operator"),
+            json={"note": "patrol sent"},
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["acknowledged"] is True
+        run_id = health["run_id"]
+        caplog.set_level(logging.INFO, logger="dronewall.service.runtime")
+    live = tmp_path / "live"
+    assert not (live / "events.sqlite").exists()  # the run is in the store elsewhere
+    summary = json.loads((live / "summary.json").read_text())
+    assert summary["store"] == str(elsewhere)
+    assert summary["run_id"] == run_id
+    report = (live / "report.html").read_text(encoding="utf-8")
+    assert "kleine-brogel-night" in report
+    assert "Kleine-Brogel" in report
+    assert any("report of the live inputs" in m and str(live) in m for m in caplog.messages)
+    with EventStore.open(elsewhere, create=False) as store:
+        assert store.run(run_id).status == "finished"
+        assert [e["action"] for e in store.audit_entries()] == ["acknowledge"]
+
+
+def test_a_commander_decides_a_proposal_over_live_inputs(tmp_path: Path) -> None:
+    config = _tak_config(tmp_path, clock="data")
+    with _tak_client(tmp_path, ingest=config) as client:
+        host, port = _bound(client)
+        # a drone's positions over the last 4 minutes (1 Hz, how m-g: machine, GPS): from 3.5 km
+        # north-east it flies at 16 m/s, 200 m up, straight at the base; the data clock cuts the
+        # frames, so they are all tracked at once
+        t0 = time.time() - 240.0
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            for k in range(240):
+                d = max(3500.0 - 16.0 * k, 200.0)
+                lat = KB_LAT + math.degrees(d * math.cos(math.radians(60.0)) / 6_371_000.0)
+                lon = KB_LON + math.degrees(
+                    d
+                    * math.sin(math.radians(60.0))
+                    / (6_371_000.0 * math.cos(math.radians(KB_LAT)))
+                )
+                sock.sendto(_cot("uav-1", "m-g", t0 + k, lat, lon, 200.0), (host, port))
+                if k % 20 == 19:
+                    time.sleep(0.02)  # the datagrams are not dropped by a full socket buffer
+
+        def pending() -> list[dict[str, Any]]:
+            body = client.get("/api/v1/proposals", headers=auth("commander")).json()
+            return list(body["proposals"])
+
+        prop = _wait(pending, 30, "an engagement proposal")[0]
+        assert prop["site"] == "kleine-brogel"
+        pid = prop["proposal_id"]
+        body = {"reason": "hostile approach confirmed by the tower"}
+        r = client.post(f"/api/v1/proposals/{pid}/approve", headers=auth("viewer"), json=body)
+        assert r.status_code == 403
+        r = client.post(f"/api/v1/proposals/{pid}/approve", headers=auth("commander"), json=body)
+        assert r.status_code == 200, r.text
+        assert r.json()["state"] == "approved"
+        assert r.json()["decided_by"] == "carla (commander)"
+        entries = client.get("/api/v1/audit", headers=auth("admin")).json()["entries"]
+        assert [(e["action"], e["item"], e["reason"]) for e in entries] == [
+            ("approve", pid, body["reason"])
+        ]
+    assert (tmp_path / "live" / "report.html").is_file()  # the default store: the ingest's report

@@ -30,7 +30,12 @@ from dronewall.core.errors import DronewallError
 from dronewall.pipeline.session import RunSession
 from dronewall.service import models as M
 from dronewall.service.auth import Principal, Role, TokenSet
-from dronewall.service.runtime import NO_SCENARIO_CONTROL, ServiceError, ServiceState
+from dronewall.service.runtime import (
+    ACTIVE_MODES,
+    NO_SCENARIO_CONTROL,
+    ServiceError,
+    ServiceState,
+)
 from dronewall.service.settings import ServiceSettings
 from dronewall.sim import load_scenario
 
@@ -183,7 +188,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     ) -> dict[str, Any]:
         view = state.view
         finite("since", since)
-        if view is None or not -(2**63) <= track_id < 2**63:
+        if view is None or view.run_id is None or not -(2**63) <= track_id < 2**63:
             raise ServiceError(404, f"no track {track_id}")
         labels = view.folded.track_labels.get(track_id, view.labeler.fallback)
         up = await asyncio.to_thread(
@@ -228,7 +233,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         alert = None if view is None else view.folded.alerts.get(alert_id)
         if view is None or alert is None or not who.cleared_for(alert["releasability"]):
             raise ServiceError(404, f"no alert {alert_id!r}")
-        if state.mode != "live":
+        if state.mode not in ACTIVE_MODES:
             raise ServiceError(409, "a replay is read-only")
         note = body.note if body is not None and body.note is not None else ""
         await asyncio.to_thread(audit, who, "acknowledge", alert_id, note)
@@ -254,7 +259,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         if view is None or prop is None or not who.cleared_for(prop["releasability"]):
             raise ServiceError(404, f"no proposal {pid!r}")
         session = view.session
-        if state.mode != "live" or session is None:
+        if state.mode not in ACTIVE_MODES or session is None:
             raise ServiceError(409, "a replay is read-only")
         reason = body.reason.strip()
         if not reason:
@@ -314,6 +319,12 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     @app.get(f"{api}/effectors", response_model=M.Effectors, tags=["deployment"])
     async def effectors(who: Viewer) -> dict[str, Any]:
         return {"fire_units": visible(who, state.fire_units())}
+
+    @app.get(f"{api}/inputs", response_model=M.Inputs, tags=["deployment"])
+    async def inputs(who: Viewer) -> dict[str, Any]:
+        """The live inputs the picture comes from (``--ingest``); none in the other modes."""
+        body = state.inputs()
+        return {**body, "inputs": visible(who, body["inputs"])}
 
     def scenario_status() -> dict[str, Any]:
         s = state.status()
@@ -416,6 +427,8 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         view = state.view
         if view is None:
             raise ServiceError(404, "no run is served")
+        if view.run_id is None:
+            raise ServiceError(404, "no run is recorded yet: the live inputs have sent no data")
         t_end = view.frame.t if view.session is not None else view.t_end
         return {"run_id": view.run_id, "t_start": view.t_start, "t_end": t_end}
 

@@ -21,7 +21,12 @@ class _Strict(BaseModel):
 class Health(BaseModel):
     status: str
     version: str
-    mode: Literal["live", "replay", "idle"]
+    mode: Literal["live", "ingest", "replay", "idle"] = Field(
+        description=(
+            "live: a scenario run live; ingest: live sensor inputs (no scenario control); "
+            "replay: a recorded run (read-only); idle: nothing loaded"
+        )
+    )
     scenario: str | None = None
     run_id: int | None = None
     t: float | None
@@ -176,6 +181,23 @@ class FireUnit(BaseModel):
 
 class Effectors(BaseModel):
     fire_units: list[FireUnit]
+
+
+class Input(BaseModel):
+    name: str
+    format: str
+    endpoint: str = Field(description="listen or connect URL of the configuration")
+    bound: str | None = Field(description="host:port the input listens on; null: a client")
+    connections: int
+    records: int = Field(description="detection records decoded so far")
+    bad: int = Field(description="records or messages refused so far")
+    releasability: Labels
+
+
+class Inputs(BaseModel):
+    config: str | None = Field(description="file name of the ingest configuration")
+    area: str | None = Field(description="the defended area")
+    inputs: list[Input]
 
 
 class ScenarioStatus(BaseModel):

@@ -9,8 +9,17 @@ Live inputs (:class:`IngestSettings`, ``dronewall serve --ingest CONFIG``): an
 event loop in a background thread; its ``on_tick`` hands each frame's ``TickResult`` (and, when a
 sensor reports for the first time, the run's sensor rows) to the service loop
 (``call_soon_threadsafe``), where :meth:`ServiceState.apply_stream` folds it as a scenario tick
-is folded. The frames come from the inputs, so the scenario controls (start, pause, resume,
-speed) answer 409.
+is folded. The service is then in ``mode`` ``"ingest"``. The defended area (sites, no-fire zones,
+fire units with their full magazines) is served from the start (:func:`area_view`, a view with no
+run yet and no tracks); the run begins at the first frame with detections and its view
+(:func:`stream_view`) replaces it. The frames come from the inputs, so the scenario controls
+(start, pause, resume, speed) answer 409. When the service stops, the ingest writes
+``record_dir/summary.json`` and, for its default store, ``report.html``; for a store elsewhere
+(``--db``, ``store:``) the service writes ``record_dir/report.html`` from that store
+(:func:`write_store_report`).
+
+Modes (``/api/v1/health`` ``mode``): ``idle`` (nothing loaded), ``live`` (a scenario run live),
+``ingest`` (live inputs), ``replay`` (a recorded run, read-only).
 
 Stores: a live run writes through the session's own :class:`~dronewall.picture.EventStore`; the
 API reads the past (``?at=T``, histories) and writes the audit log through a second store on the
@@ -24,6 +33,7 @@ import contextlib
 import json
 import logging
 import math
+import os
 import tempfile
 import threading
 import time
@@ -32,16 +42,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
 import dronewall
-from dronewall.core.errors import ConfigError, DronewallError, StoreError
+from dronewall.core.errors import ConfigError, DronewallError, InputError, StoreError
 from dronewall.picture import EventStore
 from dronewall.pipeline.area import load_area
+from dronewall.pipeline.capture import STORE_FILE
 from dronewall.pipeline.ingest import Ingest
 from dronewall.pipeline.schema import IngestConfig, load_ingest_config
 from dronewall.pipeline.session import HumanOperator, RunSession, StreamSession, TickResult
+from dronewall.report import RunData, load_summary, render_report
+from dronewall.report.html import REPORT_FILE
 from dronewall.service.audit import AuditLog
 from dronewall.service.auth import Principal
 from dronewall.service.picture import Folded, TrackFrame
@@ -65,6 +79,8 @@ ZONE_POINTS = 48
 INGEST_TIMEOUT_S = 30.0
 #: The answer of the scenario controls when the picture comes from live inputs.
 NO_SCENARIO_CONTROL = "live inputs: no scenario control"
+#: Modes in which a person acts on the picture (acknowledges alerts, decides proposals).
+ACTIVE_MODES = frozenset({"live", "ingest"})
 
 
 class ServiceError(DronewallError):
@@ -84,9 +100,11 @@ class IngestSettings(ServiceSettings):
     Attributes
     ----------
     ingest : Path
-        An ingest configuration (docs/ingest.md) with an ``area:``; its inputs feed the map.
-        ``db`` (if given) overrides the configuration's ``store``; the default is
-        ``record_dir/events.sqlite``, where ``report.html`` is written when the service stops.
+        An ingest configuration (docs/ingest.md) with an ``area:``; its inputs feed the map, and
+        ``/api/v1/health`` says ``mode: "ingest"``. ``db`` (if given) overrides the
+        configuration's ``store``; the default is ``record_dir/events.sqlite``. When the service
+        stops, ``record_dir`` gets ``summary.json`` and ``report.html`` (read from the store,
+        wherever it is).
     """
 
     ingest: Path | None = None
@@ -136,9 +154,13 @@ def _circle(lat: float, lon: float, radius_m: float) -> dict[str, Any]:
 
 @dataclass(slots=True)
 class RunView:
-    """What is being served: one run's set-up, its folded events and its latest frame."""
+    """What is being served: one run's set-up, its folded events and its latest frame.
 
-    run_id: int
+    ``run_id`` is ``None`` for the defended area of live inputs before their first frame
+    (:func:`area_view`): no run is recorded yet, so there are no tracks, alerts or proposals.
+    """
+
+    run_id: int | None
     name: str
     t_start: float
     t_end: float
@@ -156,6 +178,8 @@ class RunView:
 
     def frame_at(self, t: float) -> TrackFrame:
         """The recorded picture at ``t`` (clamped to the run so far)."""
+        if self.run_id is None:
+            return self.frame
         now = self.frame.t if self.session is not None else self.t_end
         t = min(max(t, self.t_start), now)
         up = self.store.track_updates(self.run_id, t_from=t - 0.999 * self.tick_s, t_to=t + 1e-6)
@@ -243,6 +267,15 @@ def _area_rows(
         for z in sc.roe.no_fire_zones
     ]
     return site_nat, sites, fire_units, zones
+
+
+def _full_stock(sc: Scenario) -> list[int | None]:
+    """Rounds each fire unit of ``sc`` holds before any engagement (``None``: unlimited)."""
+    out: list[int | None] = []
+    for f in sc.fire_units:
+        m = f.magazine if f.magazine is not None else f.effector.magazine
+        out.append(None if m is None else int(m))
+    return out
 
 
 def _folded(sensors: list[dict[str, Any]], proposal_ttl_s: float) -> tuple[TrackLabeler, Folded]:
@@ -333,6 +366,92 @@ def stream_view(
         frame=TrackFrame.empty(session.t),
         session=session,
     )
+
+
+def area_view(area: Scenario, reader: EventStore, t: float) -> RunView:
+    """The view of live inputs before their first frame: the defended area, nothing else.
+
+    Sites, fire units (with full magazines) and no-fire zones are ``area``'s; no sensor has
+    reported yet, no run is recorded (``run_id`` ``None``), the picture is empty at ``t`` (UTC
+    epoch s, the service's start). :meth:`ServiceState.apply_stream` replaces it by the run's
+    :func:`stream_view` at the first frame.
+    """
+    _, sites, fire_units, zones = _area_rows(area)
+    for row, stock in zip(fire_units, _full_stock(area), strict=True):
+        row["stock"] = stock
+    labeler, folded = _folded([], area.policy.proposal_ttl_s)
+    return RunView(
+        run_id=None,
+        name=area.name,
+        t_start=t,
+        t_end=t,
+        tick_s=1.0,
+        store=reader,
+        sites=sites,
+        sensors=[],
+        fire_units=fire_units,
+        zones=zones,
+        labeler=labeler,
+        folded=folded,
+        frame=TrackFrame.empty(t),
+    )
+
+
+def _public_url(url: str) -> str:
+    """An endpoint URL as a person may see it: without user name or password."""
+    parts = urlsplit(url)
+    if parts.hostname is None or "@" not in parts.netloc:
+        return url
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def write_store_report(store: EventStore, record_dir: Path) -> Path:
+    """Write ``record_dir/report.html`` for a run recorded in ``store`` (any path or URL).
+
+    ``dronewall.report.write_report`` reads the store of a run folder
+    (``record_dir/events.sqlite``); live inputs may record elsewhere (``--db``, ``store:``). The
+    run is the one ``record_dir/summary.json`` names (``run_id``). The file is replaced
+    atomically.
+
+    Raises
+    ------
+    InputError
+        ``summary.json`` is missing, malformed or names no run.
+    StoreError
+        The store does not hold the run.
+    """
+    summary = load_summary(record_dir / "summary.json")
+    rid = summary.get("run_id")
+    if not isinstance(rid, int):
+        raise InputError(
+            "the summary names no run of the store",
+            source=str(record_dir / "summary.json"),
+            field="run_id",
+            expected="an int",
+            actual=repr(rid),
+        )
+    data = RunData(
+        run_dir=record_dir,
+        summary=summary,
+        run=store.run(rid),
+        sites=store.sites(rid),
+        sensors=store.sensors(rid),
+        fire_units=store.fire_units(rid),
+        objects=store.objects(rid),
+        truth=store.truth(rid),
+        tracks=store.track_updates(rid),
+        events=store.events(rid),
+    )
+    out = record_dir / REPORT_FILE
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(render_report(data), encoding="utf-8")
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out
 
 
 def replay_view(store: EventStore, world: World) -> RunView:
@@ -485,7 +604,7 @@ class StreamHub:
             props = [
                 p for p in view.folded.proposals.values() if who.cleared_for(p["releasability"])
             ]
-            t = view.frame.t
+            t = view.frame.t if view.run_id is not None else status.get("t")
         vis = self._visible.setdefault(who.clearances, set(ids))
         vis.clear()
         vis.update(ids)
@@ -576,6 +695,7 @@ class ServiceState:
     def __init__(self, settings: ServiceSettings, world: World | None = None) -> None:
         self.settings = settings
         self.world = world or load_world()
+        #: ``idle``, ``live`` (a scenario), ``ingest`` (live inputs) or ``replay``.
         self.mode = "idle"
         self.view: RunView | None = None
         self.speed = float(settings.speed)
@@ -591,7 +711,9 @@ class ServiceState:
         self.ticks_applied = 0
         # live inputs (IngestSettings): the ingest, its thread and event loop
         self.ingest: Ingest | None = None
+        self.ingest_config: Path | None = None
         self.ingest_summary: dict[str, Any] | None = None
+        self.ingest_report: Path | None = None
         self._ingest_thread: threading.Thread | None = None
         self._ingest_loop: asyncio.AbstractEventLoop | None = None
         self._ingest_ready = threading.Event()
@@ -729,7 +851,10 @@ class ServiceState:
         self._reader = await asyncio.to_thread(EventStore.open, where)
         self.audit = AuditLog(self._reader)
         self.ingest = ingest
-        self.mode = "live"
+        self.ingest_config = Path(path)
+        self.mode = "ingest"
+        # the defended area is known now: served before the first frame opens the run
+        self.view = area_view(area, self._reader, time.time())
         self._service_loop = asyncio.get_running_loop()
         thread = threading.Thread(
             target=self._ingest_main, args=(ingest,), name="dronewall-ingest", daemon=True
@@ -783,9 +908,38 @@ class ServiceState:
             with contextlib.suppress(RuntimeError):  # the ingest loop has already ended
                 loop.call_soon_threadsafe(ingest.stop)
         await asyncio.to_thread(thread.join, INGEST_TIMEOUT_S)
+        self.running = False
         if thread.is_alive():
             log.warning("the live inputs did not close within %.0f s", INGEST_TIMEOUT_S)
-        self.running = False
+            return
+        self._ingest_thread = None  # closed: a second stop has nothing to do
+        await self._report_ingest(ingest)
+
+    async def _report_ingest(self, ingest: Ingest) -> None:
+        """Write ``record_dir/report.html`` if the ingest did not: its store is elsewhere.
+
+        The ingest writes the report itself for its default store (``record_dir/events.sqlite``,
+        ``pipeline.ingest``); for any other store the service reads the run back from it.
+        """
+        record_dir = ingest.record_dir
+        if self.ingest_summary is None:
+            log.warning("the live inputs failed: no report written in %s", record_dir)
+            return
+        if ingest.session is None:
+            log.info("no frame arrived from the live inputs: no run recorded, no report")
+            return
+        report = record_dir / REPORT_FILE
+        if ingest.store_at == record_dir / STORE_FILE:
+            self.ingest_report = report
+            return
+        reader = self._reader
+        assert reader is not None
+        try:
+            self.ingest_report = await asyncio.to_thread(write_store_report, reader, record_dir)
+        except (DronewallError, OSError) as exc:
+            log.error("no report written to %s: %s", report, exc)
+            return
+        log.info("report of the live inputs' run written to %s", self.ingest_report)
 
     def _on_ingest_tick(self, res: TickResult) -> None:
         """``Ingest.on_tick``, in the ingest thread: hand the frame to the service loop."""
@@ -888,6 +1042,39 @@ class ServiceState:
         self._wake.set()
         self.hub.publish(None, None, [], [], self.status())
 
+    def inputs(self) -> dict[str, Any]:
+        """The live inputs of ``--ingest`` (``GET /api/v1/inputs``); empty in the other modes.
+
+        Each input's counters so far, its endpoint (without credentials) and where it is bound;
+        its releasability is that of a sensor at the area's origin (the nation of the nearest
+        protected site, and NATO), as for a sensor that does not say where it stands.
+        """
+        ingest, view = self.ingest, self.view
+        if ingest is None or view is None or ingest.area is None:
+            return {"config": None, "area": None, "inputs": []}
+        area = ingest.area
+        site_nat = [(s.lat_deg, s.lon_deg, s.country) for s in area.sites]
+        origin = area.frame
+        labels = list(nation_labels(nearest_nation(origin.lat_deg, origin.lon_deg, site_nat)))
+        out = []
+        for i in ingest.inputs:
+            spec = i.spec
+            endpoint = spec.listen or spec.connect or ""
+            out.append(
+                {
+                    "name": spec.name,
+                    "format": spec.format,
+                    "endpoint": _public_url(endpoint),
+                    "bound": None if i.bound is None else f"{i.bound[0]}:{i.bound[1]}",
+                    "connections": i.connections,
+                    "records": i.records,
+                    "bad": i.log.bad,
+                    "releasability": labels,
+                }
+            )
+        name = None if self.ingest_config is None else self.ingest_config.name
+        return {"config": name, "area": area.name, "inputs": out}
+
     def _require_live(self) -> RunSession:
         if self.ingest is not None:
             raise ServiceError(409, NO_SCENARIO_CONTROL)
@@ -900,15 +1087,16 @@ class ServiceState:
 
     def status(self) -> dict[str, Any]:
         view = self.view
+        run = None if view is None or view.run_id is None else view
         return {
             "status": "ok",
             "version": dronewall.__version__,
             "mode": self.mode,
             "scenario": None if view is None else view.name,
-            "run_id": None if view is None else view.run_id,
-            "t": None if view is None else view.frame.t,
-            "t_start": None if view is None else view.t_start,
-            "t_end": None if view is None else view.t_end,
+            "run_id": None if run is None else run.run_id,
+            "t": None if run is None else run.frame.t,
+            "t_start": None if run is None else run.t_start,
+            "t_end": None if run is None else run.t_end,
             "speed": self.speed,
             "paused": self.paused,
             "running": self.running,

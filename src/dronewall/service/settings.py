@@ -21,6 +21,10 @@ SPEED_MAX = 100.0
 class ServiceSettings:
     """What the service serves and how.
 
+    What is served is the ``mode`` of ``GET /api/v1/health``: ``live`` for a ``scenario``,
+    ``replay`` for a ``replay``, ``idle`` for neither (until ``POST /api/v1/scenario/start``);
+    :class:`dronewall.service.runtime.IngestSettings` (live sensor inputs) gives ``ingest``.
+
     Attributes
     ----------
     scenario : str or None
