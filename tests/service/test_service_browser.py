@@ -422,3 +422,73 @@ def test_screenshot_saved(browser: Any, service: str, tmp_path: Path) -> None:
     assert (width, height) == (VIEWPORT["width"], VIEWPORT["height"])
     assert len(data) > 20_000  # a drawn map, not a blank page
     close_page(page)
+
+
+def test_ingest_mode_names_the_inputs_instead_of_the_scenario_controls(
+    browser: Any, tmp_path: Path
+) -> None:
+    """Over live inputs (``serve --ingest``, a TAK input that has sent nothing yet) an operator
+    sees the defended area at once, the inputs named where the scenario controls would be, and
+    the input's sensor once it reports."""
+    if os.environ.get("DRONEWALL_TEST_SERVICE_URL"):
+        pytest.skip("needs its own service over live inputs")
+    import socket
+    from datetime import UTC, datetime
+
+    from dronewall.service.runtime import IngestSettings
+    from dronewall.service.testing import serve_in_thread
+
+    tokens = tmp_path / "tokens.yaml"
+    tokens.write_text(TOKEN_FILE, encoding="utf-8")
+    config = tmp_path / "ingest.yaml"
+    config.write_text(
+        "inputs:\n"
+        "  - {name: tak, format: cot, listen: 'udp://127.0.0.1:0'}\n"
+        "frame_period_s: 0.5\n"
+        f"record_dir: '{tmp_path / 'live'}'\n"
+        "area: kleine-brogel-night\n",
+        encoding="utf-8",
+    )
+    with serve_in_thread(IngestSettings(ingest=config, tokens=tokens)) as url:
+        page = open_page(browser, url, "operator")
+        page.wait_for_selector(f'{tid("mode")}[data-mode="ingest"]', timeout=TIMEOUT_MS)
+        assert "waiting for data" in (page.text_content(tid("mode")) or "")
+        inputs = page.locator(tid("live-inputs"))
+        inputs.wait_for(state="visible", timeout=TIMEOUT_MS)
+        assert "tak (cot)" in (inputs.text_content() or "")
+        assert "ingest.yaml" in (inputs.get_attribute("title") or "")
+        # the controls of a scenario run would answer 409 here: not shown
+        assert page.locator(tid("scenario-controls")).is_hidden()
+        assert page.locator(tid("scenario-pause")).is_hidden()
+        # the defended area before any detection: two sites, four fire units, no track
+        page.wait_for_selector("path.dw-site-alert", timeout=TIMEOUT_MS)
+        assert page.locator("path.dw-site-alert").count() == 2
+        assert page.locator(".dw-fire-unit").count() == 4
+        assert page.locator(tid("track")).count() == 0
+        assert page.locator("path.dw-sensor").count() == 0
+
+        # a TAK position report: the run begins and the input's sensor appears on the map
+        viewer = Api(url, "viewer")
+        try:
+            listed = viewer.get("/inputs")["inputs"]
+        finally:
+            viewer.client.close()
+        host, port = listed[0]["bound"].split(":")
+        now = time.time()
+        stamp = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        stale = datetime.fromtimestamp(now + 600, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        event = (
+            f'<event version="2.0" uid="uav-1" type="a-u-A-M-F-Q" how="m-g" time="{stamp}" '
+            f'start="{stamp}" stale="{stale}"><point lat="51.19" lon="5.47" hae="200" ce="15" '
+            'le="20"/></event>'
+        )
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.sendto(event.encode(), (host, int(port)))
+        page.wait_for_function(
+            "s => !document.querySelector(s).textContent.includes('waiting')",
+            arg=tid("mode"),
+            timeout=TIMEOUT_MS,
+        )
+        page.wait_for_selector("path.dw-sensor", timeout=TIMEOUT_MS)
+        assert page.locator(tid("scenario-controls")).is_hidden()
+        close_page(page)

@@ -3,7 +3,9 @@
 // State layout: tracks are kept as one object per track (Map track_id -> Track), decoded from the
 // stream's columnar rows; alerts and proposals by id. The map is redrawn at most once per animation
 // frame. In replay (slider moved), the map shows GET /tracks?at=T and the live stream keeps updating the
-// state underneath, so "Back to live" is instant.
+// state underneath, so "Back to live" is instant. Over live sensor inputs (health mode "ingest") there is
+// no scenario to control: the header names the inputs (GET /inputs) instead of showing the controls, and
+// the sensors are reloaded as they first report.
 import "./style.css";
 import { ApiError, describeError, makeApi } from "./api.js";
 import { openStream } from "./stream.js";
@@ -132,9 +134,15 @@ function render() {
 
 function renderStatus() {
   const s = state.status;
-  $("mode").textContent = s.mode ? `${s.mode}${s.paused ? " · paused" : ""}${s.speed ? ` · ${s.speed}×` : ""}` : "–";
+  const ingest = s.mode === "ingest";
+  if (ingest) $("mode").textContent = `live inputs${s.run_id == null ? " · waiting for data" : ""}`;
+  else $("mode").textContent = s.mode ? `${s.mode}${s.paused ? " · paused" : ""}${s.speed ? ` · ${s.speed}×` : ""}` : "–";
   $("mode").dataset.mode = s.mode || "";
   $("mode").dataset.paused = String(Boolean(s.paused));
+  // The scenario controls answer 409 over live inputs: hidden there, and until the mode is known.
+  const controls = $("scenario-controls");
+  if (controls) controls.hidden = !s.mode || ingest;
+  inputsEl.hidden = !ingest;
   const sel = $("scenario-speed");
   if (s.speed !== undefined && sel) {
     if (document.activeElement !== sel && ![...sel.options].some((o) => Number(o.value) === Number(s.speed))) {
@@ -466,6 +474,41 @@ $("scenario-pause").addEventListener("click", () => control("scenario/pause", {}
 $("scenario-resume").addEventListener("click", () => control("scenario/resume", {}));
 $("scenario-speed").addEventListener("change", (ev) => control("scenario/speed", { speed: Number(ev.target.value) }));
 
+// ---------------------------------------------------------------- live inputs
+
+// Where the picture comes from when the service runs over live inputs: placed where the scenario
+// controls are (index.html has no slot for it: the element is made here).
+const inputsEl = document.createElement("span");
+inputsEl.className = "inputs";
+inputsEl.dataset.testid = "live-inputs";
+inputsEl.hidden = true;
+$("scenario-controls").before(inputsEl);
+let sensorsSig = "";
+
+/** Name the live inputs (GET /inputs) and reload the sensors, which appear as they first report. */
+async function refreshInputs() {
+  const [inputs, sensors] = await Promise.allSettled([api.get("inputs"), api.get("sensors")]);
+  if (inputs.status === "fulfilled") {
+    const body = inputs.value || {};
+    const list = Array.isArray(body.inputs) ? body.inputs : [];
+    inputsEl.textContent = `inputs: ${list.map((i) => `${i.name} (${i.format})`).join(" · ") || "none releasable to you"}`;
+    inputsEl.title = [
+      `live inputs of ${body.config ?? "the ingest configuration"}, defending ${body.area ?? "–"}`,
+      ...list.map((i) => `${i.name}: ${i.format} on ${i.bound ?? i.endpoint} · ${i.records} records, ${i.bad} refused · ${i.connections} connections`),
+    ].join("\n");
+    inputsEl.dataset.count = String(list.length);
+    inputsEl.dataset.config = body.config ?? "";
+  }
+  if (sensors.status === "fulfilled") {
+    const list = sensors.value.sensors || [];
+    const sig = JSON.stringify(list.map((x) => [x.id, x.lat, x.lon, x.status]));
+    if (sig !== sensorsSig) {
+      sensorsSig = sig;
+      view.setSensors(list);
+    }
+  }
+}
+
 // ---------------------------------------------------------------- stream
 
 function applyStatus(s) {
@@ -556,6 +599,7 @@ async function refreshStatus() {
     } catch {
       /* idle service: no scenario */
     }
+    if (state.status.mode === "ingest") await refreshInputs();
     invalidate();
   } catch (e) {
     /* the stream state shows connectivity */
