@@ -225,11 +225,12 @@ def test_serve_ingest_refuses_a_config_without_an_area_or_with_a_scenario(tmp_pa
 KB_LAT, KB_LON = 51.1681, 5.4702
 
 
-def _tak_config(tmp_path: Path, clock: str = "wall") -> Path:
+def _tak_config(tmp_path: Path, clock: str = "wall", more: str = "") -> Path:
     path = tmp_path / "ingest.yaml"
     path.write_text(
         "inputs:\n"
         "  - {name: tak, format: cot, listen: 'udp://127.0.0.1:0'}\n"
+        f"{more}"
         f"frame_period_s: {0.5 if clock == 'wall' else 1.0}\n"
         f"clock: {clock}\n"
         f"record_dir: '{tmp_path / 'live'}'\n"
@@ -274,7 +275,9 @@ def _wait(pred: Callable[[], Any], timeout_s: float, what: str) -> Any:
 
 
 def test_the_defended_area_is_served_before_the_first_detection(tmp_path: Path) -> None:
-    config = _tak_config(tmp_path)
+    # a second input: a receiver that is not there (port 9), named with a password in its URL
+    receiver = "  - {name: rx, format: sbs, connect: 'tcp://op:secret@127.0.0.1:9'}\n"
+    config = _tak_config(tmp_path, more=receiver)
     _, area = load_ingest_area(config, load_world())
     with _tak_client(tmp_path, ingest=config) as client:
         health = client.get("/api/v1/health").json()
@@ -312,7 +315,8 @@ def test_the_defended_area_is_served_before_the_first_detection(tmp_path: Path) 
         # where the picture comes from
         inputs = get("inputs")
         assert (inputs["config"], inputs["area"]) == ("ingest.yaml", "kleine-brogel-night")
-        [tak] = inputs["inputs"]
+        tak, rx = inputs["inputs"]
+        assert (rx["name"], rx["endpoint"], rx["bound"]) == ("rx", "tcp://127.0.0.1:9", None)
         assert (tak["name"], tak["format"], tak["endpoint"]) == ("tak", "cot", "udp://127.0.0.1:0")
         assert tak["bound"].startswith("127.0.0.1:")
         assert not tak["bound"].endswith(":0")
