@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from dronewall.core import DronewallError
+from dronewall.core import DronewallError, ObjectClass
 from dronewall.pipeline import RunResult, run_scenario
 
 #: Stated bounds on kleine-brogel-night (seed 0): mean GOSPA (c = 100 m, p = 2, alpha = 2) over
@@ -121,6 +121,45 @@ def test_store_holds_the_whole_run(kb_run: RunResult, summary: dict[str, Any]) -
     assert status == "finished"
     assert json.loads(stored)["detections"] == summary["detections"]
     assert {"track_confirmed", "alert", "recommendation", "decision"} <= kinds
+
+
+def test_engagements_by_effector_add_up_and_cues_are_stored(
+    kb_run: RunResult, summary: dict[str, Any]
+) -> None:
+    """summary.json breaks the engagements and the defence cost down by effector type, as the
+    store's engagement events do; the EO/IR camera's class cues are in the store's detections."""
+    con = sqlite3.connect(kb_run.out_dir / "events.sqlite")
+    try:
+        payloads = [
+            json.loads(p)
+            for (p,) in con.execute("SELECT payload FROM events WHERE kind = 'engagement'")
+        ]
+        cued = con.execute(
+            "SELECT count(*), min(cue), max(cue) FROM detections d JOIN sensors s "
+            "ON s.run_id = d.run_id AND s.idx = d.sensor "
+            "WHERE d.cue IS NOT NULL AND s.kind = 'eoir'"
+        ).fetchone()
+        (cued_elsewhere,) = con.execute(
+            "SELECT count(*) FROM detections d JOIN sensors s ON s.run_id = d.run_id "
+            "AND s.idx = d.sensor WHERE d.cue IS NOT NULL AND s.kind != 'eoir'"
+        ).fetchone()
+    finally:
+        con.close()
+    by_n: dict[str, int] = {}
+    by_cost: dict[str, float] = {}
+    for p in payloads:
+        by_n[p["effector_id"]] = by_n.get(p["effector_id"], 0) + 1
+        by_cost[p["effector_id"]] = by_cost.get(p["effector_id"], 0.0) + p["cost_eur"]
+    assert summary["engagements_by_effector"] == dict(sorted(by_n.items()))
+    assert summary["cost_by_effector_eur"] == pytest.approx(by_cost)
+    assert sum(summary["engagements_by_effector"].values()) == summary["engagements"]
+    assert sum(summary["cost_by_effector_eur"].values()) == pytest.approx(
+        summary["defence_cost_eur"]
+    )
+    n_cued, lo, hi = cued
+    assert n_cued > 0
+    assert 0 <= lo <= hi <= max(ObjectClass)
+    assert cued_elsewhere == 0
 
 
 def _comparable(s: dict[str, Any]) -> dict[str, Any]:

@@ -214,12 +214,32 @@ class _Ledger:
     against_civil: int = 0
     engagements: int = 0
     defence_cost_eur: float = 0.0
+    engagements_by_effector: Counter[str] = field(default_factory=Counter)
+    """Engagements committed per effector type id (``Engagement.effector_id``)."""
+    cost_by_effector_eur: dict[str, float] = field(default_factory=dict)
+    """Their cost per effector type id, EUR (sums to ``defence_cost_eur``)."""
     alert_events: int = 0
     sighting_events: int = 0
     leaked: set[int] = field(default_factory=set)
     warnings: list[AlertEvent] = field(default_factory=list)
     """Alerts raised or escalated to WARNING or above (track and report alerts)."""
     proposals: list[Recommendation] = field(default_factory=list)
+
+    def count_engagement(self, eng: Engagement) -> None:
+        """Count a committed engagement, in all and by its effector type."""
+        self.engagements += 1
+        self.defence_cost_eur += eng.cost_eur
+        self.engagements_by_effector[eng.effector_id] += 1
+        by_cost = self.cost_by_effector_eur
+        by_cost[eng.effector_id] = by_cost.get(eng.effector_id, 0.0) + eng.cost_eur
+
+    def by_effector(self) -> dict[str, Any]:
+        """The summary keys of the engagements by effector type id, sorted by id:
+        ``engagements_by_effector`` (count) and ``cost_by_effector_eur`` (EUR)."""
+        return {
+            "engagements_by_effector": dict(sorted(self.engagements_by_effector.items())),
+            "cost_by_effector_eur": dict(sorted(self.cost_by_effector_eur.items())),
+        }
 
 
 class PictureLoop:
@@ -366,8 +386,7 @@ class PictureLoop:
                     advisor.release(rid)
                     continue
                 book.execute(eng)
-                ledger.engagements += 1
-                ledger.defence_cost_eur += eng.cost_eur
+                ledger.count_engagement(eng)
                 tru = truth_of.get(eng.track_id, -1)
                 ledger.pending.append((eng, tru))
                 if referee is not None:
@@ -988,13 +1007,15 @@ def _summary(
         "recommendations": ledger.recommendations,
         "recommendations_against_civil": ledger.against_civil,
         "engagements": ledger.engagements,
+        **ledger.by_effector(),
         "defence_cost_eur": ledger.defence_cost_eur,
         "threat_cost_eur": evaluator.threat_cost_eur(),
         "definitions": (
             "times in seconds from the scenario start; first_alert_s is the first alert of level "
             "warning or above; outcome defeated/leaked (entered the target site's core)/left; "
             "alerts_true/false count raises to warning or above on tracks of hostile / other "
-            "objects"
+            "objects; engagements_by_effector and cost_by_effector_eur break engagements and "
+            "defence_cost_eur (EUR) down by effector type id"
         ),
     }
 
@@ -1113,10 +1134,14 @@ def _stream_summary(session: StreamSession) -> dict[str, Any]:
             for rec in ledger.proposals
         ],
         "engagements": ledger.engagements,
+        **ledger.by_effector(),
+        "defence_cost_eur": ledger.defence_cost_eur,
         "tracker_counters": dict(sorted(session.tracker.counters.items())),
         "definitions": (
             "times in seconds from the start of the stream; alerts are raises to warning or "
             "above; proposals are decision support: with no person answering they expire at the "
-            "area's proposal_ttl_s; no truth, so no scoring and no outcome"
+            "area's proposal_ttl_s; no truth, so no scoring and no outcome; engagements (those "
+            "a person approved) by effector type id in engagements_by_effector, their cost in "
+            "cost_by_effector_eur and defence_cost_eur (EUR)"
         ),
     }
