@@ -103,17 +103,74 @@ def test_confirmation_is_three_of_five_frames() -> None:
 
 
 def test_tentative_track_deleted_after_two_missed_frames() -> None:
+    # the sensor keeps reporting (a plot far away each frame): its frames count as misses
     tracker = MultiSensorTracker(TrackerConfig(tentative_max_misses=2))
     tracker.step(_batch(T0, [[0.0, 0.0, 50.0]]), t=T0)
     (tid,) = tracker.snapshot(T0).track_id
-    tracker.step(DetectionBatch.empty(), t=T0 + 1)
-    assert len(tracker) == 1
+    tracker.step(_batch(T0 + 1, [[8000.0, 8000.0, 50.0]]), t=T0 + 1)
+    assert tid in tracker.snapshot(T0 + 1).track_id
     assert tracker.deleted_ids.size == 0
-    tracker.step(DetectionBatch.empty(), t=T0 + 2)
+    tracker.step(_batch(T0 + 2, [[-8000.0, 8000.0, 50.0]]), t=T0 + 2)
+    assert tid not in tracker.snapshot(T0 + 2).track_id
+    np.testing.assert_array_equal(tracker.deleted_ids, [tid])
+    tracker.step(_batch(T0 + 3, [[-8000.0, -8000.0, 50.0]]), t=T0 + 3)
+    assert tid not in tracker.deleted_ids  # reported once, by the step that deleted it
+
+
+def test_silent_frames_do_not_count_until_the_tentative_coast_limit() -> None:
+    cfg = TrackerConfig(tentative_max_misses=2, tentative_max_coast_s=10.0, misses_need_scan=True)
+    tracker = MultiSensorTracker(cfg)
+    tracker.step(_batch(T0, [[0.0, 0.0, 50.0]]), t=T0)
+    (tid,) = tracker.snapshot(T0).track_id
+    for k in range(1, 11):  # its only sensor reports nothing: no frame counts
+        tracker.step(DetectionBatch.empty(), t=T0 + k)
+        assert tracker.snapshot(T0 + k).track_id.tolist() == [tid]
+    tracker.step(DetectionBatch.empty(), t=T0 + 11)  # 11 s old: past the 10 s limit
     assert len(tracker) == 0
     np.testing.assert_array_equal(tracker.deleted_ids, [tid])
-    tracker.step(DetectionBatch.empty(), t=T0 + 3)
-    assert tracker.deleted_ids.size == 0  # reported once, by the step that deleted it
+    # a confirmed track whose sensor fell silent stays CONFIRMED (its sensor did not look)
+    firm = MultiSensorTracker(TrackerConfig(misses_need_scan=True))
+    for k in range(5):
+        firm.step(_batch(T0 + k, [[15.0 * k, 0.0, 80.0]]), t=T0 + k)
+    for k in range(5, 12):
+        firm.step(DetectionBatch.empty(), t=T0 + k)
+        assert firm.snapshot(T0 + k).status.tolist() == [TrackStatus.CONFIRMED]
+    # the default counting (every frame is a miss) deletes it at its second silent frame
+    old = MultiSensorTracker(TrackerConfig(tentative_max_misses=2))
+    old.step(_batch(T0, [[0.0, 0.0, 50.0]]), t=T0)
+    old.step(DetectionBatch.empty(), t=T0 + 1)
+    old.step(DetectionBatch.empty(), t=T0 + 2)
+    assert len(old) == 0
+
+
+@pytest.mark.parametrize("initiator", ["mofn", "llr"])
+def test_a_slow_surveillance_radar_confirms_its_track_between_fast_scans(initiator: str) -> None:
+    # sensor 1 revisits every 6 s (an air-surveillance radar) and sees a munition at 50 m/s;
+    # sensor 0, a 1 Hz drone radar, reports a plot far away every frame
+    def run(misses_need_scan: bool) -> list[int]:
+        cfg = TrackerConfig(initiator=initiator, misses_need_scan=misses_need_scan)
+        tracker = MultiSensorTracker(cfg)
+        statuses = []
+        for k in range(0, 37):
+            t = T0 + k
+            far = _batch(t, [[-9000.0 + 300.0 * k, -9000.0, 50.0]], sensor=0)
+            batch = far
+            if k % 6 == 0:
+                slow = _batch(t, [[30000.0 - 50.0 * k, 0.0, 250.0]], sensor=1)
+                batch = DetectionBatch.concat([far, slow])
+            tracker.step(batch, t=t)
+            snap = tracker.snapshot(t)
+            near = np.flatnonzero(snap.x[:, 0] > 20000.0)
+            statuses.append(int(snap.status[near[0]]) if near.size else -1)
+        return statuses
+
+    statuses = run(True)
+    confirmed_at = statuses.index(int(TrackStatus.CONFIRMED))
+    assert confirmed_at <= 18  # by its 3rd or 4th scan (M-of-N 3 of 5; track score)
+    # between scans the confirmed track stays CONFIRMED (its sensor did not look), never dropped
+    assert set(statuses[confirmed_at:]) == {int(TrackStatus.CONFIRMED)}
+    # counting every 1 s frame as a miss, the slow radar's track never gets confirmed
+    assert int(TrackStatus.CONFIRMED) not in run(False)
 
 
 def test_confirmed_track_coasts_then_is_deleted_and_ids_are_not_reused() -> None:
@@ -125,17 +182,17 @@ def test_confirmed_track_coasts_then_is_deleted_and_ids_are_not_reused() -> None
     assert snap.status.tolist() == [TrackStatus.CONFIRMED]
     tid = int(snap.track_id[0])
     deleted_at = None
-    for k in range(5, 12):
-        tracker.step(DetectionBatch.empty(), t=T0 + k)
-        if tracker.deleted_ids.size:
-            assert tracker.deleted_ids.tolist() == [tid]
+    for k in range(5, 12):  # the sensor reports a plot far away: its frames count as misses
+        tracker.step(_batch(T0 + k, [[-9000.0 + 3000.0 * k, 9000.0, 80.0]]), t=T0 + k)
+        if tid in tracker.deleted_ids:
             deleted_at = k
             break
-        assert tracker.snapshot(T0 + k).status.tolist() == [TrackStatus.COASTING]
+        snap = tracker.snapshot(T0 + k)
+        assert snap.status[snap.track_id == tid].tolist() == [TrackStatus.COASTING]
     assert deleted_at == 9  # last detection at k = 4, coast limit 4 s: gone when 5 s old
-    assert len(tracker) == 0
+    assert tid not in tracker.snapshot(T0 + 9).track_id
     tracker.step(_batch(T0 + 12, [[0.0, 0.0, 80.0]]), t=T0 + 12)
-    assert int(tracker.snapshot(T0 + 12).track_id[0]) > tid
+    assert int(tracker.snapshot(T0 + 12).track_id.min()) > tid
 
 
 def _confirmed_mover(tracker: MultiSensorTracker, n: int = 8) -> int:
@@ -180,16 +237,19 @@ def test_coasting_track_is_deleted_when_its_position_std_exceeds_the_bound() -> 
     bound = 120.0
     cfg = TrackerConfig(confirmed_max_coast_s=60.0, confirmed_max_position_std=bound)
     tracker = MultiSensorTracker(cfg)
-    _confirmed_mover(tracker)
+    tid = _confirmed_mover(tracker)
     for k in range(8, 60):
         # what the track's horizontal sqrt(P_ee + P_nn) will be at the end of this frame
-        P = tracker.snapshot(T0 + k).P[0]
+        snap = tracker.snapshot(T0 + k)
+        P = snap.P[snap.track_id == tid][0]
         std = np.sqrt(P[0, 0] + P[1, 1])
-        tracker.step(DetectionBatch.empty(), t=T0 + k)
-        assert (len(tracker) == 0) == (std > bound)
-        if len(tracker) == 0:
+        # its sensor keeps reporting (a plot far away each frame): the frames count for it
+        tracker.step(_batch(T0 + k, [[-20000.0 + 700.0 * k, 20000.0, 80.0]]), t=T0 + k)
+        gone = tid not in tracker.snapshot(T0 + k).track_id
+        assert gone == (std > bound)
+        if gone:
             break
-    assert len(tracker) == 0
+    assert gone
     assert 8 < k < 7 + 60  # deleted by the covariance bound, well before the coast limit
 
 
