@@ -224,20 +224,33 @@ def load_run(run_dir: Path) -> RunData:
     """
     summary = load_summary(run_dir / SUMMARY_FILE)
     with EventStore.open(run_dir / STORE_FILE, create=False) as store:
-        run = _pick_run(store, summary)
-        rid = run.run_id
-        return RunData(
-            run_dir=run_dir,
-            summary=summary,
-            run=run,
-            sites=store.sites(rid),
-            sensors=store.sensors(rid),
-            fire_units=store.fire_units(rid),
-            objects=store.objects(rid),
-            truth=store.truth(rid),
-            tracks=store.track_updates(rid),
-            events=store.events(rid),
-        )
+        return read_run(store, run_dir, summary)
+
+
+def read_run(store: EventStore, run_dir: Path, summary: dict[str, Any]) -> RunData:
+    """The record of the run ``summary`` names (``run_id``, else its scenario and seed), read
+    from an open ``store`` (any path or URL: a live ingest may record elsewhere than
+    ``run_dir``).
+
+    Raises
+    ------
+    StoreError
+        the store lacks the run (or any run).
+    """
+    run = _pick_run(store, summary)
+    rid = run.run_id
+    return RunData(
+        run_dir=run_dir,
+        summary=summary,
+        run=run,
+        sites=store.sites(rid),
+        sensors=store.sensors(rid),
+        fire_units=store.fire_units(rid),
+        objects=store.objects(rid),
+        truth=store.truth(rid),
+        tracks=store.track_updates(rid),
+        events=store.events(rid),
+    )
 
 
 def _pick_run(store: EventStore, summary: dict[str, Any]) -> RunInfo:

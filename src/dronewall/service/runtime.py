@@ -54,7 +54,7 @@ from dronewall.pipeline.capture import STORE_FILE
 from dronewall.pipeline.ingest import Ingest
 from dronewall.pipeline.schema import IngestConfig, load_ingest_config
 from dronewall.pipeline.session import HumanOperator, RunSession, StreamSession, TickResult
-from dronewall.report import RunData, load_summary, render_report
+from dronewall.report import load_summary, read_run, render_report
 from dronewall.report.html import REPORT_FILE
 from dronewall.service.audit import AuditLog
 from dronewall.service.auth import Principal
@@ -432,18 +432,7 @@ def write_store_report(store: EventStore, record_dir: Path) -> Path:
             expected="an int",
             actual=repr(rid),
         )
-    data = RunData(
-        run_dir=record_dir,
-        summary=summary,
-        run=store.run(rid),
-        sites=store.sites(rid),
-        sensors=store.sensors(rid),
-        fire_units=store.fire_units(rid),
-        objects=store.objects(rid),
-        truth=store.truth(rid),
-        tracks=store.track_updates(rid),
-        events=store.events(rid),
-    )
+    data = read_run(store, record_dir, summary)
     out = record_dir / REPORT_FILE
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
