@@ -287,9 +287,9 @@ class TrackerConfig:
         revisits every 6 s on a 1 s tick then misses five frames of six and never confirms. See
         "Hits and misses" in the module docstring.
     tentative_max_coast_s : float, s
-        A tentative track is also deleted when its last detection is older than this (a sensor
-        that stopped reporting: its frames no longer count). 30 s is two missed revisits of a
-        12 s long-range radar.
+        With ``misses_need_scan``, a tentative track is also deleted when its last detection is
+        older than this (a sensor that stopped reporting: its frames no longer count). 30 s is
+        two missed revisits of a 12 s long-range radar.
     confirmed_max_coast_s : float, s
         Time without detection after which a confirmed track is deleted. Sized for the weakest
         sensors: a small drone at 3-5 km or a bird is seen by the drone radar with ``P_D`` ≈
@@ -1370,7 +1370,8 @@ class MultiSensorTracker:
         drop = tentative & ((bank.misses >= cfg.tentative_max_misses) | ~still_possible)
         if not math.isnan(t_frame):
             coast = np.maximum(t_frame - bank.t_update, 0.0)
-            drop |= tentative & ~hit & (coast > cfg.tentative_max_coast_s)
+            if cfg.misses_need_scan:
+                drop |= tentative & ~hit & (coast > cfg.tentative_max_coast_s)
             per_hit = cfg.coast_s_per_hit * bank.hits
             if cfg.misses_need_scan:
                 # at least two of the track's own revisit intervals (mean time between its
