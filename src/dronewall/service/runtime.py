@@ -290,6 +290,41 @@ def _folded(sensors: list[dict[str, Any]], proposal_ttl_s: float) -> tuple[Track
     return labeler, folded
 
 
+def _area_view(
+    area: Scenario,
+    reader: EventStore,
+    area_rows: tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]],
+    sensors: list[dict[str, Any]],
+    *,
+    run_id: int | None,
+    t_start: float,
+    t_end: float,
+    tick_s: float,
+    t_frame: float,
+    session: RunSession | StreamSession | None,
+) -> RunView:
+    """A view over ``area``'s sites, fire units and zones (``area_rows``) and ``sensors``, with
+    an empty picture at ``t_frame``: what the live, live-inputs and area-only views share."""
+    sites, fire_units, zones = area_rows
+    labeler, folded = _folded(sensors, area.policy.proposal_ttl_s)
+    return RunView(
+        run_id=run_id,
+        name=area.name,
+        t_start=t_start,
+        t_end=t_end,
+        tick_s=tick_s,
+        store=reader,
+        sites=sites,
+        sensors=sensors,
+        fire_units=fire_units,
+        zones=zones,
+        labeler=labeler,
+        folded=folded,
+        frame=TrackFrame.empty(t_frame),
+        session=session,
+    )
+
+
 def live_view(session: RunSession, reader: EventStore) -> RunView:
     """The view of a live session."""
     sc, sim = session.scenario, session.sim
@@ -298,21 +333,16 @@ def live_view(session: RunSession, reader: EventStore) -> RunView:
         _sensor_row(s.id, s.kind, s.lat_deg, s.lon_deg, s.h_m, s.max_range_m, site_nat)
         for s in sim.sensors
     ]
-    labeler, folded = _folded(sensors, sc.policy.proposal_ttl_s)
-    return RunView(
+    return _area_view(
+        sc,
+        reader,
+        (sites, fire_units, zones),
+        sensors,
         run_id=session.run_id,
-        name=sc.name,
         t_start=sc.t0,
         t_end=session.t_end,
         tick_s=sc.tick_s,
-        store=reader,
-        sites=sites,
-        sensors=sensors,
-        fire_units=fire_units,
-        zones=zones,
-        labeler=labeler,
-        folded=folded,
-        frame=TrackFrame.empty(sc.t0),
+        t_frame=sc.t0,
         session=session,
     )
 
@@ -349,21 +379,16 @@ def stream_view(
     site_nat, sites, fire_units, zones = _area_rows(sc)
     rows = reader.sensors(session.run_id) if sensor_rows is None else sensor_rows
     sensors = _stream_sensor_rows(rows, site_nat)
-    labeler, folded = _folded(sensors, sc.policy.proposal_ttl_s)
-    return RunView(
+    return _area_view(
+        sc,
+        reader,
+        (sites, fire_units, zones),
+        sensors,
         run_id=session.run_id,
-        name=sc.name,
         t_start=session.t0,
         t_end=session.t,
         tick_s=session.tick_s,
-        store=reader,
-        sites=sites,
-        sensors=sensors,
-        fire_units=fire_units,
-        zones=zones,
-        labeler=labeler,
-        folded=folded,
-        frame=TrackFrame.empty(session.t),
+        t_frame=session.t,
         session=session,
     )
 
@@ -379,21 +404,17 @@ def area_view(area: Scenario, reader: EventStore, t: float) -> RunView:
     _, sites, fire_units, zones = _area_rows(area)
     for row, stock in zip(fire_units, _full_stock(area), strict=True):
         row["stock"] = stock
-    labeler, folded = _folded([], area.policy.proposal_ttl_s)
-    return RunView(
+    return _area_view(
+        area,
+        reader,
+        (sites, fire_units, zones),
+        [],
         run_id=None,
-        name=area.name,
         t_start=t,
         t_end=t,
         tick_s=1.0,
-        store=reader,
-        sites=sites,
-        sensors=[],
-        fire_units=fire_units,
-        zones=zones,
-        labeler=labeler,
-        folded=folded,
-        frame=TrackFrame.empty(t),
+        t_frame=t,
+        session=None,
     )
 
 
