@@ -673,7 +673,9 @@ class MultiSensorTracker:
         ok = used & _well_formed(batch)
         self.counters["rows_rejected"] += int(np.count_nonzero(used & ~ok))
         rows = batch.select(ok)
-        self._frame_reporting = int(np.bitwise_or.reduce(_sensor_bits(rows.sensor), initial=0))
+        if self._config.misses_need_scan:
+            bits = _sensor_bits(rows.sensor)
+            self._frame_reporting = int(np.bitwise_or.reduce(bits, initial=0))
         if len(rows):
             order = np.lexsort((rows.sensor, rows.t))  # by time, then sensor
             rows = rows.select(order)
