@@ -20,6 +20,8 @@ QUAD_IN = [[2500.0, 0.0, 150.0, -12.0, 0.0, 0.0]]  # 83 s from the core
 
 
 def advisor(*units: tuple[str, str], site_values=None, **cfg: object) -> EngagementAdvisor:
+    # these cases are placed for an instant approval; test_respond_approval.py covers approval_s
+    cfg.setdefault("approval_s", 0.0)
     return EngagementAdvisor(
         [unit(uid, eff) for uid, eff in units],
         FRAME,

@@ -20,6 +20,8 @@ LM = one_hot(ObjectClass.LOITERING_MUNITION, 0.9)
 
 
 def advisor(*units: tuple[str, str], **cfg: object) -> EngagementAdvisor:
+    # these cases are placed for an instant approval; test_respond_approval.py covers approval_s
+    cfg.setdefault("approval_s", 0.0)
     return EngagementAdvisor(
         [unit(uid, eff) for uid, eff in units],
         FRAME,
@@ -184,7 +186,10 @@ def test_unit_whose_last_round_is_held_counts_its_reload() -> None:
     tracks, a = make_case([QUAD_FAR])
     (rec,) = adv.recommend(0.0, tracks, a)
     reload_s = adv.reload_s[0]
-    assert adv.ready_in(0.0)[0] == pytest.approx(rec.time_to_intercept_s + reload_s)
+    # busy until the effect (approved approval_s after the proposal), then reloading
+    approval = adv.config.approval_s
+    assert approval > 0.0
+    assert adv.ready_in(0.0)[0] == pytest.approx(approval + rec.time_to_intercept_s + reload_s)
 
 
 def test_munitions_keep_a_wider_margin_than_quadcopters() -> None:

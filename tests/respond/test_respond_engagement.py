@@ -29,6 +29,8 @@ SHAHED_IN = [[6000.0, 0.0, 300.0, -50.0, 0.0, 0.0]]
 
 
 def advisor(units=LAYERED, roe=None, **cfg) -> EngagementAdvisor:
+    # these cases are placed for an instant approval; test_respond_approval.py covers approval_s
+    cfg.setdefault("approval_s", 0.0)
     return EngagementAdvisor(units, FRAME, roe or RulesOfEngagement(), EngagementConfig(**cfg))
 
 

@@ -33,6 +33,8 @@ QUAD_IN = [[2500.0, 0.0, 150.0, -12.0, 0.0, 0.0]]
 
 
 def advisor(units=GUN_AND_MISSILES, roe=None, **cfg) -> EngagementAdvisor:
+    # these cases are placed for an instant approval; test_respond_approval.py covers approval_s
+    cfg.setdefault("approval_s", 0.0)
     return EngagementAdvisor(units, FRAME, roe or RulesOfEngagement(), EngagementConfig(**cfg))
 
 

@@ -5,8 +5,9 @@ area is a scenario (``docs/formats/scenario.md``) of which only the defence is u
 
 * ``sites`` (protected sites of the world model), ``origin`` (the picture's ENU frame; default the
   first site), ``fire_units``, ``roe`` (no-fire zones included) and, of ``policy``,
-  ``proposal_ttl_s`` and ``engagement`` (the simulated operator's ``approve`` and
-  ``approve_delay_s`` are not used: on real data a person decides);
+  ``proposal_ttl_s``, ``engagement`` and ``approve_delay_s``, the advice's expected time for a
+  person to approve (``EngagementConfig.approval_s``); the simulated operator's ``approve`` is not
+  used: on real data a person decides;
 * ``sensors``: a sensor of the data with the same id takes its kind and position in the store;
 * ``objects``, ``birds``, ``start``, ``duration_s``, ``tick_s`` and ``night`` describe a
   simulation and are not used.

@@ -289,6 +289,7 @@ class PictureLoop:
             roe,
             EngagementConfig(
                 proposal_ttl_s=policy.proposal_ttl_s,
+                approval_s=policy.approve_delay_s,
                 # the scenario's policy.engagement (OperatorPolicy validates it; typed str there)
                 policy=policy.engagement,
             ),

@@ -53,6 +53,7 @@ highest layer, soonest), with no waiting and no regard to cost.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -125,11 +126,19 @@ class EngagementConfig:
         Predict intercepts with the track's vertical velocity set to zero. The tracker's climb rate
         is too noisy to extrapolate over a minute of fly-out (it put intercepts of cruising drones
         below ground, ruling out the slow, cheap interceptor drone); drones mostly cruise level.
+    approval_s : float
+        Expected time from a proposal to its launch: a person reads and approves it, s. Every
+        intercept is predicted for a launch this long after the proposal (the target moves on
+        meanwhile), so a shot, a cheaper unit waited for, or a shoot-look-shoot follow-up that
+        only the approval would make too late is not counted as in time. The default, 20 s, is
+        ``OperatorPolicy.approve_delay_s``'s default (A); a session passes its
+        deployment's ``approve_delay_s`` (the simulated operator's delay, or on real data the
+        area's expected approval time).
     engagement_margin_s : float
-        Waiting for a cheaper unit is worth it only if its intercept is due at least this long
-        before a low-value track reaches the core (covers the operator's approval), s.
+        Waiting for a cheaper unit is worth it only if its intercept (approval included) is due at
+        least this long before a low-value track reaches the core, s.
     high_value_margin_s : float
-        The same for every other class (a munition): room for the approval and a second shot, s.
+        The same for every other class (a munition): room for a second shot, s.
     max_wait_s : float
         Longest wait for a busy, reloading or out-of-envelope cheaper unit that advice considers, s.
     wait_steps_s : tuple[float, ...]
@@ -199,6 +208,7 @@ class EngagementConfig:
     reengage_delay_s: float = 5.0
     jammer_requires_rf_cue: bool = True
     predict_level: bool = True
+    approval_s: float = 20.0
     engagement_margin_s: float = 30.0
     high_value_margin_s: float = 60.0
     max_wait_s: float = 900.0
@@ -224,6 +234,8 @@ class EngagementConfig:
             raise ConfigError("must lie in [0, 1]", field="min_threat_score")
         if not 0.0 < self.min_pk <= 1.0:
             raise ConfigError("must lie in (0, 1]", field="min_pk")
+        if not (math.isfinite(self.approval_s) and self.approval_s >= 0.0):
+            raise ConfigError("must be finite and >= 0", field="approval_s")
         if self.max_alternatives < 0:
             raise ConfigError("must be >= 0", field="max_alternatives")
         for name in ("max_time_to_intercept_s", "proposal_ttl_s"):
@@ -306,7 +318,9 @@ class Recommendation:
     cost_eur : float
         Cost of the engagement, EUR.
     time_to_intercept_s : float
-        Reaction plus fly-out, from ``t``, s.
+        Reaction plus fly-out, from the launch, s: the effect is due this long after the
+        approval. The intercept was predicted for a launch ``EngagementConfig.approval_s`` after
+        ``t``.
     intercept_enu : tuple[float, float, float]
         Predicted intercept point, ENU m.
     identity : Identity
@@ -789,20 +803,23 @@ class EngagementAdvisor:
     ) -> Feasibility:
         """Batched feasibility of the tracks ``rows`` (indices into ``tracks``) and every unit.
 
-        With ``delay_s (U,)`` (s, each at least the unit's wait until ready, see
-        :meth:`ready_in`) it is the feasibility of engaging after that wait: the target moved on at
-        constant velocity, the unit ready and reloaded, ``t_go`` counted from ``t``.
-        ``stationary`` predicts the target holding its position instead (a loitering drone).
+        Every launch is predicted ``approval_s`` after the proposal (the operator's approval): the
+        target moves on at constant velocity meanwhile, and ``t_go`` counts from ``t``, approval
+        included. With ``delay_s (U,)`` (s, each at least the unit's wait until ready, see
+        :meth:`ready_in`) it is the feasibility of proposing after that wait (the unit ready and
+        reloaded), approved ``approval_s`` later. ``stationary`` predicts the target holding its
+        position instead (a loitering drone).
         """
         cfg, roe = self.config, self.roe
         x = tracks.x[rows]
         vel = x[:, 3:6] * np.array([1.0, 1.0, 0.0]) if cfg.predict_level else x[:, 3:6]
         if stationary:
             vel = np.zeros_like(vel)
-        t_go, point, catch = self.intercept(x[:, :3], vel, delay_s)
-        t_go = np.where(catch, t_go, np.inf)
+        lead = np.full(len(self.units), cfg.approval_s)
         if delay_s is not None:
-            t_go = t_go + delay_s[None, :]
+            lead = lead + delay_s
+        t_go, point, catch = self.intercept(x[:, :3], vel, lead)
+        t_go = np.where(catch, t_go, np.inf) + lead[None, :]
         n, u = t_go.shape
         rel = point - self.pos_enu[None, :, :]
         slant = np.linalg.norm(rel, axis=-1)
@@ -1093,13 +1110,13 @@ class EngagementAdvisor:
         """Wait until each unit is free with a round, ``(U,)`` s.
 
         Busy until its engagement's effect, reloading, or holding an outstanding proposal: busy
-        until that proposal's predicted effect (a lower bound, the approval comes later), plus a
+        until that proposal's predicted effect (approved ``approval_s`` after it was made), plus a
         reload if the proposals hold its last rounds.
         """
         until = np.maximum(self.busy_until, self.reload_until)
         for rec in self._proposals.values():
             k = self.unit_ids.index(rec.fire_unit_id)
-            until[k] = max(until[k], rec.t + rec.time_to_intercept_s)
+            until[k] = max(until[k], rec.t + self.config.approval_s + rec.time_to_intercept_s)
         dry = (self.rounds_left - self.reserved() < 1.0) & (self.reload_until <= t)
         until = np.where(dry, np.maximum(until, t) + self.reload_s, until)
         out: F64 = np.maximum(until - t, 0.0)
@@ -1254,7 +1271,8 @@ class EngagementAdvisor:
         """
         e = self.effectors[k]
         pk = float(f.pk[i, k])
-        t_go = float(f.t_go[i, k])
+        approval = self.config.approval_s
+        t_go = float(f.t_go[i, k])  # from t, approval included
         oc = ObjectClass(int(assessment.object_class[r]))
         p_oc = float(assessment.class_probs[r, int(oc)])
         top = int(assessment.top_site[r])
@@ -1288,7 +1306,7 @@ class EngagementAdvisor:
                     layer=ee.layer,
                     pk=float(f.pk[i, kk]),
                     cost_eur=float(self.cost_eur[kk]),
-                    time_to_intercept_s=float(f.t_go[i, kk]),
+                    time_to_intercept_s=float(f.t_go[i, kk]) - approval,
                     why_not=why_kk,
                 )
             )
@@ -1300,8 +1318,8 @@ class EngagementAdvisor:
             f"threat {float(assessment.score[r]):.2f}"
             + (f" to {site_id}" if site_id else "")
             + f": {e.name} from {self.unit_ids[k]}, Pk {pk:.2f}, {self.cost_eur[k]:,.0f} EUR "
-            f"({per_kill[i, k]:,.0f} EUR per expected kill), intercept in {t_go:.0f} s at "
-            f"{format_distance(float(f.slant[i, k]))}{late}; "
+            f"({per_kill[i, k]:,.0f} EUR per expected kill), intercept in {t_go:.0f} s "
+            f"({approval:.0f} s to approve) at {format_distance(float(f.slant[i, k]))}{late}; "
             + (
                 note
                 if note is not None
@@ -1329,7 +1347,7 @@ class EngagementAdvisor:
             layer=e.layer,
             pk=pk,
             cost_eur=float(self.cost_eur[k]),
-            time_to_intercept_s=t_go,
+            time_to_intercept_s=t_go - approval,
             intercept_enu=(float(pt[0]), float(pt[1]), float(pt[2])),
             identity=Identity(int(assessment.identity[r])),
             object_class=oc,
