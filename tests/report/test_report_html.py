@@ -104,6 +104,9 @@ def build_run(
             "recommendations_against_civil": 0,
             "defence_cost_eur": 54321.0,
             "threat_cost_eur": 70000.0,
+            "engagements_by_effector": {"piorun": 1, "skynex-35mm": 2},
+            "cost_by_effector_eur": {"skynex-35mm": 4321.0, "piorun": 50000.0},
+            "tracker_counters": {"merged": 5, "rows_rejected": 0},
         }  # fmt: skip
         store.finish_run(rid, summary)
     (run_dir / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
@@ -214,6 +217,10 @@ def test_report_is_one_self_contained_file(tmp_path: Path) -> None:
     for value in ("42", "17", "123.5", "45.6", "7.856", "54,321 €", "70,000 €", "05:00"):
         assert value in html, value
     assert html.count("<tr>") > 10
+    # breakdowns by effector, largest first, and other maps of numbers in their own order
+    assert "skynex-35mm 2, piorun 1" in html
+    assert "piorun 50,000 €, skynex-35mm 4,321 €" in html
+    assert "merged 5, rows_rejected 0" in html
     # threats and events tables
     assert "obj-0" in html
     assert "defeated" in html

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from html import escape
 from importlib.metadata import PackageNotFoundError, version
@@ -121,13 +121,28 @@ _EXTRA_LABELS = {
     "engagements": "Engagements",
     "tick_s": "Tick (s)",
     "wall_time_s": "Wall-clock time of the run (s)",
+    "siap": "SIAP track-quality measures",
+    "tracker_counters": "Tracker counters",
 }
 _KNOWN_KEYS = {
     "scenario", "seed", "sim_duration_s", "detections", "tracks_confirmed", "gospa_mean",
     "gospa_by_allegiance", "threats", "alerts_true", "alerts_false", "recommendations",
     "recommendations_against_civil", "defence_cost_eur", "threat_cost_eur", "run_id",
-    "definitions",
+    "definitions", "engagements_by_effector", "cost_by_effector_eur",
 }  # fmt: skip
+
+
+def _breakdown(v: Any, fmt: Callable[[Any], str], *, largest_first: bool = False) -> str | None:
+    """``{name: number}`` as "name value, ..." (in its order, or largest first); None if ``v``
+    is not such a map."""
+    if not isinstance(v, dict) or not v:
+        return None
+    if not all(isinstance(x, int | float) and not isinstance(x, bool) for x in v.values()):
+        return None
+    items = list(v.items())
+    if largest_first:
+        items.sort(key=lambda kv: (-kv[1], str(kv[0])))
+    return ", ".join(f"{escape(str(k))} {fmt(x)}" for k, x in items)
 
 
 def _gospa_cells(g: dict[str, Any], p: Any) -> str:
@@ -181,12 +196,23 @@ def _metrics(data: RunData) -> str:
         ("Defence cost", _eur(s.get("defence_cost_eur"))),
         ("Cost of the threats", _eur(s.get("threat_cost_eur"))),
     ]
+    for key, label, fmt in (
+        ("engagements_by_effector", "Engagements by effector", _num),
+        ("cost_by_effector_eur", "Defence cost by effector", _eur),
+    ):
+        cell = _breakdown(s.get(key), fmt, largest_first=True)
+        if cell is not None:
+            rows.append((label, cell))
     d, t = s.get("defence_cost_eur"), s.get("threat_cost_eur")
     if isinstance(d, int | float) and isinstance(t, int | float) and d > 0 and t > 0:
         rows.append(("Cost exchange ratio (defence cost / threat cost)", _num(d / t, digits=3)))
     for key, v in s.items():
-        if key not in _KNOWN_KEYS and (v is None or isinstance(v, str | int | float | bool)):
+        if key in _KNOWN_KEYS:
+            continue
+        if v is None or isinstance(v, str | int | float | bool):
             rows.append((_EXTRA_LABELS.get(key, key), _num(v)))
+        elif (cell := _breakdown(v, _num)) is not None:
+            rows.append((_EXTRA_LABELS.get(key, key), cell))
     if isinstance(s.get("definitions"), str):
         notes.insert(0, f"Definitions: {escape(s['definitions'])}.")
     table = _table(("Metric", "Value"), ((escape(k), v) for k, v in rows), "metrics")
