@@ -44,6 +44,8 @@ def _summary(threats: list[dict[str, Any]]) -> dict[str, Any]:
         "recommendations_against_civil": 0,
         "engagements": 2,
         "defence_cost_eur": 50_000.0,
+        "engagements_by_effector": {"rf-jammer": 1, "interceptor-drone": 1},
+        "cost_by_effector_eur": {"rf-jammer": 47_700.0, "interceptor-drone": 2_300.0},
         "threat_cost_eur": 40_000.0,
     }
 
@@ -86,6 +88,8 @@ def test_one_row_per_threat_with_times_from_appearance_and_run_figures() -> None
         assert r["gospa_mean_m"] == 42.5
         assert r["gospa_hostile_m"] == 30.0
         assert r["wall_time_s"] == 1.25
+        assert r["engagements_by_effector"] == {"interceptor-drone": 1, "rf-jammer": 1}
+        assert sum(r["cost_by_effector_eur"].values()) == r["defence_cost_eur"]
         assert set(r) == set(SCHEMA.names)
 
 
@@ -136,6 +140,12 @@ def test_table_has_the_schema_sorted_by_seed_then_threat_and_carries_metadata() 
     assert table.column("seed").to_pylist() == [3, 3, 7, 7]
     assert table.column("threat_index").to_pylist() == [0, 1, 0, 1]
     assert table.column("engaged_by").type == pa.list_(pa.string())
+    # the by-effector maps survive the table, keys sorted
+    assert table.column("engagements_by_effector").to_pylist()[0] == [
+        ("interceptor-drone", 1),
+        ("rf-jammer", 1),
+    ]
+    assert table.column("cost_by_effector_eur").type == pa.map_(pa.string(), pa.float64())
     assert len(COLUMNS) == len(set(SCHEMA.names))
     assert THREAT_COLUMNS[0] == "threat_index"
     assert THREAT_COLUMNS[-1] == "engaged_by"
@@ -179,6 +189,12 @@ def test_page_shows_figures_failures_and_every_run() -> None:
     runs_section = page.split('<section id="runs">', 1)[1]
     for seed in (7, 8, 9):
         assert f'<td class="num">{seed}</td>' in runs_section
+    # engagements by effector over the finished runs (7 and 8), costliest first
+    figures = page.split('<section id="figures">', 1)[1].split("</section>", 1)[0]
+    assert figures.index("rf-jammer") < figures.index("interceptor-drone")
+    assert '<td class="num">2</td><td class="num">95,400</td><td class="num">95.4 %</td>' in (
+        figures
+    )
 
 
 def test_page_of_a_campaign_where_every_run_failed() -> None:
@@ -187,3 +203,4 @@ def test_page_of_a_campaign_where_every_run_failed() -> None:
     assert page.count("data:image/png;base64,") == 3  # empty figures say so, never crash
     assert page.count('class="failed"') == 2
     assert "2 run(s) failed" in page
+    assert "No engagement in any run." in page

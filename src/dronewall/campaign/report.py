@@ -180,6 +180,39 @@ def _key_figures(threats: Sequence[Mapping[str, Any]], runs: Sequence[Mapping[st
     return f"<table>{head}{''.join(body)}</table>"
 
 
+def _pairs(v: Any) -> list[tuple[str, float]]:
+    """A map cell as (key, value) pairs: arrow gives a list of tuples, a Python row a dict."""
+    if v is None:
+        return []
+    items = v.items() if isinstance(v, Mapping) else v
+    return [(str(k), float(x)) for k, x in items]
+
+
+def _by_effector(runs: Sequence[Mapping[str, Any]]) -> str:
+    """Engagements and their cost per effector type over all runs, costliest first."""
+    count: dict[str, float] = {}
+    cost: dict[str, float] = {}
+    for r in runs:
+        for k, n in _pairs(r.get("engagements_by_effector")):
+            count[k] = count.get(k, 0.0) + n
+        for k, c in _pairs(r.get("cost_by_effector_eur")):
+            cost[k] = cost.get(k, 0.0) + c
+    if not count:
+        return "<p>No engagement in any run.</p>"
+    total = sum(cost.values())
+    head = ("<tr><th>effector</th><th>engagements</th><th>cost, EUR</th>"
+            "<th>share of the cost</th></tr>")  # fmt: skip
+    body = []
+    for k in sorted(count, key=lambda e: (-cost.get(e, 0.0), e)):
+        c = cost.get(k, 0.0)
+        share = f"{100.0 * c / total:.1f} %" if total > 0 else DASH
+        body.append(
+            f"<tr><td>{escape(k)}</td><td class=\"num\">{int(count[k])}</td>"
+            f"<td class=\"num\">{c:,.0f}</td><td class=\"num\">{share}</td></tr>"
+        )
+    return f"<table>{head}{''.join(body)}</table>"
+
+
 def _run_table(
     rows: Sequence[Mapping[str, Any]], runs: Sequence[Mapping[str, Any]], failed: Mapping[int, str]
 ) -> str:
@@ -277,6 +310,8 @@ def render_campaign(
 {_key_figures(threats, runs)}
 <p class="meta">Times are seconds from the threat's appearance; "with a value" counts threats
 (or runs) for which the event happened at all. Run figures count each run once.</p>
+<h3>Engagements by effector, all runs</h3>
+{_by_effector(runs)}
 </section>
 <section id="times">
 <h2>Time to detect, confirm and alert</h2>

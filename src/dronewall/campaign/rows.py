@@ -83,6 +83,16 @@ COLUMNS: tuple[tuple[str, pa.DataType, str], ...] = (
     ("leakers", pa.int64(), "threats of the run that leaked"),
     ("defeated", pa.int64(), "threats of the run that were defeated"),
     ("defence_cost_eur", pa.float64(), "cost of the engagements, EUR"),
+    (
+        "engagements_by_effector",
+        pa.map_(pa.string(), pa.int64()),
+        "engagements executed per effector type id",
+    ),
+    (
+        "cost_by_effector_eur",
+        pa.map_(pa.string(), pa.float64()),
+        "their cost per effector type id, EUR",
+    ),
     ("threat_cost_eur", pa.float64(), "cost of the run's hostile objects, EUR"),
     ("cost_exchange_ratio", pa.float64(), "defence_cost_eur / threat_cost_eur"),
     ("gospa_mean_m", pa.float64(), "mean GOSPA of the whole picture, m"),
@@ -187,6 +197,12 @@ def run_rows(
         "leakers": outcomes.count("leaked"),
         "defeated": outcomes.count("defeated"),
         "defence_cost_eur": defence,
+        "engagements_by_effector": {
+            str(k): int(v) for k, v in sorted(summary["engagements_by_effector"].items())
+        },
+        "cost_by_effector_eur": {
+            str(k): float(v) for k, v in sorted(summary["cost_by_effector_eur"].items())
+        },
         "threat_cost_eur": threat_cost,
         "cost_exchange_ratio": defence / threat_cost if threat_cost > 0 else None,
         "gospa_mean_m": _num(summary["gospa_mean"]["total"]),
