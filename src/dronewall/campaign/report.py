@@ -207,8 +207,8 @@ def _by_effector(runs: Sequence[Mapping[str, Any]]) -> str:
         c = cost.get(k, 0.0)
         share = f"{100.0 * c / total:.1f} %" if total > 0 else DASH
         body.append(
-            f"<tr><td>{escape(k)}</td><td class=\"num\">{int(count[k])}</td>"
-            f"<td class=\"num\">{c:,.0f}</td><td class=\"num\">{share}</td></tr>"
+            f'<tr><td>{escape(k)}</td><td class="num">{int(count[k])}</td>'
+            f'<td class="num">{c:,.0f}</td><td class="num">{share}</td></tr>'
         )
     return f"<table>{head}{''.join(body)}</table>"
 
