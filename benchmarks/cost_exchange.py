@@ -19,10 +19,7 @@ bootstrap 95 % interval (runs resampled); and per scenario the paired ratio cost
 most-capable-first of the cost per defeated threat and the paired difference in leakers, with
 bootstrap intervals (seeds resampled, the pairs kept together).
 
-Engagements by effector are not in the campaign rows (the run summary does not break them down):
-this script's run function reads them from the run's event store (``engagement`` events) before
-the store is removed, and leaves them beside the campaign's output (the local cluster shares
-this machine's file system).
+Engagements by effector come from the campaign rows (``engagements_by_effector``).
 
 Usage::
 
@@ -37,7 +34,6 @@ core of the project machine, one of ``shahed-wave-with-jamming`` (1,500 s) about
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import subprocess
@@ -56,40 +52,10 @@ import numpy as np
 from machine_info import cpu_model, load_average
 
 import dronewall
-from dronewall.campaign.rows import object_facts, run_rows
 from dronewall.campaign.runner import POLICIES, CampaignResult, run_campaign
-from dronewall.picture import EventStore
-from dronewall.pipeline import simulate
-from dronewall.sim import Scenario, Simulation
-from dronewall.world import load_world
 
 SCENARIOS = ("eastern-flank-raid", "shahed-wave-with-jamming")
 BOOTSTRAP = 4000
-#: Where each run leaves its engagements by effector (set per campaign; inherited by workers).
-SIDE_DIR_ENV = "DRONEWALL_COST_EXCHANGE_DIR"
-
-
-def run_counting_effectors(scenario: Scenario, seed: int) -> list[dict[str, Any]]:
-    """:func:`dronewall.campaign.runner.run_seed`, plus the run's engagements by effector type
-    written to ``$DRONEWALL_COST_EXCHANGE_DIR/<policy>-<seed>.json``."""
-    start = time.perf_counter()
-    world = load_world()
-    with tempfile.TemporaryDirectory(prefix="dronewall-cost-") as tmp:
-        db = Path(tmp) / "events.sqlite"
-        summary = simulate(scenario, world, seed=seed, db_path=db)
-        store = EventStore.open(db, create=False)
-        try:
-            (run,) = store.runs()
-            engagements = store.events(run.run_id, "engagement")
-        finally:
-            store.close()
-    truth = Simulation(scenario, world, seed).truth
-    facts = object_facts(truth, [s.id for s in scenario.sites], scenario.t0, scenario.tick_s)
-    policy = scenario.policy.engagement
-    by = Counter(str(e.payload["effector_id"]) for e in engagements)
-    side = Path(os.environ[SIDE_DIR_ENV])
-    (side / f"{scenario.name}-{policy}-{seed}.json").write_text(json.dumps(by), encoding="utf-8")
-    return run_rows(summary, facts, time.perf_counter() - start, policy=policy)
 
 
 def _per_run(result: CampaignResult) -> dict[int, dict[str, Any]]:
@@ -161,9 +127,6 @@ def main() -> None:
     by_effector: dict[tuple[str, str], dict[int, Counter[str]]] = {}
     with tempfile.TemporaryDirectory(prefix="cost-exchange-") as tmp:
         root = args.out or Path(tmp)
-        side = root / "effectors"
-        side.mkdir(parents=True, exist_ok=True)
-        os.environ[SIDE_DIR_ENV] = str(side)  # before the cluster starts: workers inherit it
         cluster = distributed.LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=args.workers,
             threads_per_worker=1,
@@ -187,7 +150,6 @@ def main() -> None:
                         scheduler=address,
                         seed0=args.seed0,
                         policy=cell[1],
-                        run_one=run_counting_effectors,
                     )
                     for cell in cells
                 }
@@ -202,11 +164,7 @@ def main() -> None:
                         print(f"  seed {f.seed} failed: {f.error}\n{f.traceback}")
                     results[name, policy] = r
                     by_effector[name, policy] = {
-                        seed: Counter(
-                            json.loads(
-                                (side / f"{run['scenario']}-{policy}-{seed}.json").read_text()
-                            )
-                        )
+                        seed: Counter(dict(run["engagements_by_effector"] or []))
                         for seed, run in _per_run(r).items()
                     }
         finally:
