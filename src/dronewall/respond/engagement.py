@@ -22,7 +22,9 @@ velocity from ``p, v`` and an effector of reaction ``τ`` and mean speed ``w`` a
 Rather than iterate, :meth:`EngagementAdvisor.intercept` takes its fixed point exactly: the
 smallest ``t ≥ τ`` with ``‖p − q + v t‖ = w (t − τ)``, a quadratic in ``t`` (``t = τ`` for effects
 at light speed). No such root (a target fleeing faster than the effector) means it cannot be
-caught; nor can it beyond ``max_time_to_intercept_s``. Expected
+caught; nor can it beyond ``max_time_to_intercept_s``. The launch is ``approval_s`` after the
+proposal (a person approves it), so ``p`` is the track moved on by ``v · approval_s`` and the time
+to go counted from the proposal includes the approval. Expected
 kill probability ``Pk = Σ_c p(c | track) · pk(effector, c)`` (zero for a jammer without an RF cue
 on the track). Options are ranked by *(late, cost / Pk, layer, −Pk)*: an intercept due after the
 track reaches the core comes last, then the cheapest cost per expected kill with ``Pk ≥ min_pk``,
