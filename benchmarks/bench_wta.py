@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import scipy
+from machine_info import cpu_model
 
 from dronewall.respond.wta import (
     milp_wta,
@@ -37,16 +38,6 @@ from dronewall.respond.wta import (
 from dronewall.respond.wta_heuristics import greedy_wta
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "wta-toffolo"
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def gap_pct(value: float, best: float) -> str:
@@ -120,7 +111,7 @@ def main() -> int:
     )
     print(f"\nTotal wall time {total:.0f} s.")
     print(
-        f"Machine: {cpu_name()}, {os.cpu_count()} logical cores; Python "
+        f"Machine: {cpu_model()}, {os.cpu_count()} logical cores; Python "
         f"{platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__} "
         "(HiGHS via scipy.optimize.milp)."
     )
