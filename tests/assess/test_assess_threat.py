@@ -6,6 +6,7 @@ from assess_helpers import make_tracks
 
 from dronewall.assess.geometry import site_geometry
 from dronewall.assess.threat import ThreatConfig, explain, rank_threats, threat_scores
+from dronewall.core.errors import ConfigError
 from dronewall.core.taxonomy import Identity, ObjectClass
 
 SITES = np.array([[0.0, 0.0, 0.0], [30000.0, 0.0, 0.0]])
@@ -142,3 +143,72 @@ def test_explainer_ranks_every_track_site_pair_and_tells_loitering() -> None:
     assert fast.altitude_band == "medium"
     assert "site value 50" in fast.explanation
     assert "due in the core in" in inbound.explanation
+
+
+def _inbound(x_m: float, speed_m_s: float, config: ThreatConfig) -> tuple[float, float]:
+    """Score and time to core of a track at ``(x, 0)`` flying at the top-value site's centre."""
+    tr = make_tracks(0.0, [[x_m, 0, 300, -speed_m_s, 0, 0]])
+    g = site_geometry(tr.x[:, :3], tr.x[:, 3:6], SITES[:1], ALERT[:1], CORE[:1])
+    s = threat_scores(g, np.ones(1), np.ones(1, np.int8), ALERT[:1], CORE[:1], VALUE[:1], config)
+    return float(s[0, 0]), float(g.time_to_core_s[0, 0])
+
+
+def test_inbound_floor_scores_a_fast_munition_by_its_time_to_the_core() -> None:
+    on, off = ThreatConfig(), ThreatConfig(inbound_scale_s=0.0)
+    # 50 m/s, 13 km out: 230 s to the core. The weighted sum alone is far below WARNING (0.4).
+    s_on, ttc = _inbound(13000.0, 50.0, on)
+    s_off, _ = _inbound(13000.0, 50.0, off)
+    assert ttc == pytest.approx(230.0)
+    assert s_off < 0.25
+    assert s_on == pytest.approx(np.exp(-230.0 / on.inbound_scale_s))  # p_uas 1, value 100
+    assert s_on >= 0.4
+    # Where the floor reaches WARNING: 274 s before the core with the floor, 117 s without.
+    xs = np.arange(1500.0, 30000.0, 50.0)
+    reach_on = max(x for x in xs if _inbound(x, 50.0, on)[0] >= 0.4)
+    reach_off = max(x for x in xs if _inbound(x, 50.0, off)[0] >= 0.4)
+    assert (reach_on - 1500.0) / 50.0 == pytest.approx(274.0)
+    assert (reach_off - 1500.0) / 50.0 == pytest.approx(117.0)
+
+
+def test_inbound_floor_spares_what_will_not_enter_the_core() -> None:
+    on, off = ThreatConfig(), ThreatConfig(inbound_scale_s=0.0)
+    x = [
+        [13000, 0, 300, 50, 0, 0],  # receding
+        [13000, 3000, 300, -50, 0, 0],  # passing 3 km north of the centre, outside the core
+        [13000, 0, 300, 0, 0, 0],  # hovering
+    ]
+    tr = make_tracks(0.0, x)
+    g = site_geometry(tr.x[:, :3], tr.x[:, 3:6], SITES, ALERT, CORE)
+    args = (g, np.ones(3), np.ones(3, np.int8), ALERT, CORE, VALUE)
+    assert np.all(np.isinf(g.time_to_core_s[:, 0]))
+    s_on, s_off = threat_scores(*args, on), threat_scores(*args, off)
+    np.testing.assert_array_equal(s_on[:, 0], s_off[:, 0])
+    assert s_on[0, 1] > s_off[0, 1]  # the receding track flies into the second site's core
+
+
+def test_inbound_floor_never_lowers_a_score_and_keeps_protection() -> None:
+    rng = np.random.default_rng(5)
+    n = 400
+    x = np.column_stack(
+        [
+            rng.uniform(-40000, 40000, (n, 2)),
+            rng.uniform(10, 3000, n),
+            rng.uniform(-80, 80, (n, 2)),
+            np.zeros(n),
+        ]
+    )
+    tr = make_tracks(0.0, x)
+    g = site_geometry(tr.x[:, :3], tr.x[:, 3:6], SITES, ALERT, CORE)
+    ident = rng.choice([int(Identity.UNKNOWN), int(Identity.HOSTILE), int(Identity.FRIEND)], n)
+    args = (g, rng.uniform(0, 1, n), ident.astype(np.int8), ALERT, CORE, VALUE)
+    on = threat_scores(*args, ThreatConfig())
+    off = threat_scores(*args, ThreatConfig(inbound_scale_s=0.0))
+    assert np.all(on >= off)
+    assert np.all((on >= 0) & (on <= 1))
+    assert np.all(on[ident == int(Identity.FRIEND)] == 0.0)
+    assert np.any(on > off + 0.05)  # some tracks are on a course into a core
+
+
+def test_inbound_scale_must_not_be_negative() -> None:
+    with pytest.raises(ConfigError, match="inbound"):
+        ThreatConfig(inbound_scale_s=-1.0)

@@ -14,12 +14,27 @@ asset and the asset's value. With ``r`` the range, ``r_c`` / ``r_a`` the core / 
     proximity = 1 / (1 + ((r − r_c)⁺ / (r_a − r_c))²)           1 in the core, ½ at alert radius
     approach  = 1 / (1 + ((cpa − r_c)⁺ / r_c)²) · exp(−t_cpa / H)  a CPA inside the core soon → 1
     urgency   = exp(−t_core / T)                                  0 when never entering the core
-    kinematic = w_p · proximity + w_a · approach + w_u · urgency   (weights sum to 1)
+    kinematic = max(w_p · proximity + w_a · approach + w_u · urgency,  (weights sum to 1)
+                    exp(−t_core / T_in))                          inbound floor
     value     = v₀ + (1 − v₀) · site.value / 100
     score     = p_uas · kinematic · value                         0 for protected identities
 
 A track inside a core has every kinematic term at 1. A receding track keeps only its proximity
 term (its CPA is where it is now, ``t_cpa = 0``, and it never enters the core).
+
+The inbound floor makes time, not distance, rule for a track on a course into a core. The
+weighted sum is mostly a matter of range: a 50 m/s munition with ``p_uas`` 1 reaches the WARNING
+threshold (0.4) 5.5 km from the centre of a site of value 50 with a 1.5 km core, 80 s before it
+enters the core (7.4 km and 120 s at value 100), less than an approval, a fly-out, a look and a
+second shot take. The floor scores a track ``t_core`` seconds
+out at least ``exp(−t_core / T_in)``: with ``T_in`` = 300 s a munition at a top-value site
+reaches 0.4 about 270 s before the core (``p_uas`` 1), at a site of value 50 (weight 0.75)
+about 190 s. A slow drone is raised less, since its time to the core is long where the sum is
+low (a 15 m/s quadcopter at a top-value site, heading for its centre from 4 km: 0.46 on the sum,
+0.57 on the floor; from 8 km: 0.15 and 0.24). A track that will
+not enter the core (``t_core = ∞``) gets no floor, so a course wandering in and out of the core
+at long range moves the score between the two; the alert levels' hysteresis
+(:mod:`dronewall.assess.alerts`) keeps that from flapping.
 """
 
 from __future__ import annotations
@@ -62,6 +77,13 @@ class ThreatConfig:
         ``H``: a closest approach further ahead than this counts little, s.
     urgency_scale_s : float
         ``T``: time-to-core scale, s; a track 2 min from the core scores ``e⁻¹`` on urgency.
+    inbound_scale_s : float
+        ``T_in``: scale of the inbound floor, s (0 turns it off): a track on a course into a core
+        ``t_core`` seconds away scores at least ``exp(−t_core / T_in)`` on the kinematic part.
+        The default, 300 s, gives the defence of a site of value 50 about 190 s of warning
+        before a 50 m/s munition reaches its core: a 15 s approval, the fly-out of an interceptor
+        drone, a look and a second shot (A; measured by ``benchmarks/cost_exchange.py``, see
+        benchmarks/RESULTS.md).
     value_floor : float
         ``v₀``: the value weight of a site of value 0 (no protected site is worth nothing).
     min_listed_score : float
@@ -75,6 +97,7 @@ class ThreatConfig:
     w_urgency: float = 0.3
     cpa_horizon_s: float = 300.0
     urgency_scale_s: float = 120.0
+    inbound_scale_s: float = 300.0
     value_floor: float = 0.5
     min_listed_score: float = 0.05
     max_listed: int = 100
@@ -85,6 +108,8 @@ class ThreatConfig:
             raise ConfigError("threat weights must be >= 0 and sum to 1", field="w_proximity")
         if self.cpa_horizon_s <= 0 or self.urgency_scale_s <= 0:
             raise ConfigError("time scales must be positive", field="cpa_horizon_s")
+        if not self.inbound_scale_s >= 0:
+            raise ConfigError("must be >= 0 (0: no inbound floor)", field="inbound_scale_s")
         if not 0.0 <= self.value_floor <= 1.0 or not 0.0 <= self.min_listed_score <= 1.0:
             raise ConfigError("value_floor and min_listed_score lie in [0, 1]", field="value_floor")
         if self.max_listed < 0:
@@ -132,6 +157,8 @@ def threat_scores(
     kinematic = (
         config.w_proximity * proximity + config.w_approach * approach + config.w_urgency * urgency
     )
+    if config.inbound_scale_s > 0:  # exp(-inf) = 0: no floor for a course outside the core
+        kinematic = np.maximum(kinematic, np.exp(-geometry.time_to_core_s / config.inbound_scale_s))
     value = config.value_floor + (1.0 - config.value_floor) * np.clip(site_value, 0, 100) / 100.0
     score = p_uas[:, None] * kinematic * value[None, :]
     score = np.where(is_protected(identity)[:, None], 0.0, score)
