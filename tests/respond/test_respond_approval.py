@@ -112,3 +112,31 @@ def test_approval_time_must_be_finite_and_not_negative(bad: float) -> None:
     with pytest.raises(ConfigError) as err:
         EngagementConfig(approval_s=bad)
     assert err.value.field == "approval_s"
+
+
+def test_a_unit_holding_a_proposal_is_not_proposed_for_another_track() -> None:
+    # One Piorun post, two munitions-like tracks inbound at 4 km on different bearings: the
+    # first proposal holds the post until its predicted effect; a second proposal on it would
+    # be approved only to find the post busy (found on eastern-flank-raid: approved, never fired).
+    adv = EngagementAdvisor(
+        [unit("piorun-1", "piorun", magazine=4)],
+        FRAME,
+        RulesOfEngagement(),
+        EngagementConfig(approval_s=15.0),
+    )
+    first, a1 = make_case([[4000.0, 0.0, 300.0, -50.0, 0.0, 0.0]], track_id=[1])
+    (rec,) = adv.recommend(0.0, first, a1)
+    assert rec.fire_unit_id == "piorun-1"
+    assert adv.ready_in(0.0)[0] == pytest.approx(15.0 + rec.time_to_intercept_s)
+    both, a2 = make_case(
+        [[3950.0, 0.0, 300.0, -50.0, 0.0, 0.0], [0.0, 4000.0, 300.0, 0.0, -50.0, 0.0]],
+        t=1.0,
+        track_id=[1, 2],
+    )
+    assert adv.recommend(1.0, both, a2) == []  # track 1 is proposed, the post is held for it
+    f = adv.feasibility(1.0, both, a2, np.array([1]))
+    assert not f.ready[0, 0]  # the post itself is held ...
+    assert f.stock[0, 0]  # ... though rounds are left
+    adv.release(rec.id)  # the operator rejects the first proposal: the post is free again
+    (again,) = adv.recommend(1.0, both, a2)
+    assert again.fire_unit_id == "piorun-1"

@@ -66,6 +66,7 @@ def test_follow_up_plan_is_what_keeps_the_cheap_layer() -> None:
     (rec,) = adv.recommend(0.0, tracks, a)
     assert rec.fire_unit_id == "int-1"
     rows = np.array([0])
+    adv = advisor(*units)  # a fresh one: ``adv`` now holds int-1 for its proposal
     plan_pk, plan_cost = adv.plan_values(
         engagement_mod._Tick(
             t=0.0,

@@ -383,8 +383,24 @@ class PictureLoop:
                 try:
                     eng = advisor.commit(rec, t)
                 except EngagementError as exc:
-                    book.expire(rid, t, f"could not be executed: {exc.message}", "fire-unit")
+                    why = f"could not be executed: {exc.message}"
+                    lapsed = book.expire(rid, t, why, "fire-unit")
                     advisor.release(rid)
+                    events.append(
+                        Event(
+                            t=t,
+                            kind="decision",
+                            track_id=rec.track_id,
+                            site_id=rec.site_id or None,
+                            payload={
+                                "recommendation_id": rid,
+                                "state": str(lapsed.state),
+                                "who": lapsed.who,
+                                "why": lapsed.why,
+                                "effector_id": rec.effector_id,
+                            },
+                        )
+                    )
                     continue
                 book.execute(eng)
                 ledger.count_engagement(eng)

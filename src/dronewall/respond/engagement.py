@@ -830,8 +830,8 @@ class EngagementAdvisor:
         range_ok = (slant >= self.min_range_m) & (slant <= self.max_range_m)
         alt_ok = (h_rel >= self.min_alt_m) & (h_rel <= self.max_alt_m)
         free = self.rounds_left - self.reserved()
-        if delay_s is None:
-            ready_u = (self.busy_until <= t) & (self.reload_until <= t)
+        if delay_s is None:  # free now: not busy, not reloading, no outstanding proposal
+            ready_u = self.ready_in(t) <= 0.0
         else:  # after ready_in(t) every unit is free and holds a round (reload included)
             ready_u = np.ones(u, np.bool_)
             free = np.where(delay_s >= self.ready_in(t), np.maximum(free, 1.0), free)
@@ -888,7 +888,7 @@ class EngagementAdvisor:
     def _why_not(self, f: Feasibility, i: int, k: int) -> str:
         e = self.effectors[k]
         if not f.ready[i, k]:
-            return "unit busy or reloading"
+            return "unit busy, reloading or holding an outstanding proposal"
         if not f.stock[i, k]:
             return "no rounds left (magazine empty or held by other proposals)"
         if not f.roe[i, k]:
@@ -1112,13 +1112,16 @@ class EngagementAdvisor:
         """Wait until each unit is free with a round, ``(U,)`` s.
 
         Busy until its engagement's effect, reloading, or holding an outstanding proposal: busy
-        until that proposal's predicted effect (approved ``approval_s`` after it was made), plus a
-        reload if the proposals hold its last rounds.
+        until that proposal's predicted effect (approved ``approval_s`` after it was made, or now
+        if that time has passed: it may still be approved at any moment), plus a reload if the
+        proposals hold its last rounds. A unit holding a proposal is therefore never free now.
         """
         until = np.maximum(self.busy_until, self.reload_until)
         for rec in self._proposals.values():
             k = self.unit_ids.index(rec.fire_unit_id)
-            until[k] = max(until[k], rec.t + self.config.approval_s + rec.time_to_intercept_s)
+            launch = max(rec.t + self.config.approval_s, t)
+            # at least 1 ms: a unit holding a proposal of a light-speed effect is not free now
+            until[k] = max(until[k], launch + max(rec.time_to_intercept_s, 1e-3))
         dry = (self.rounds_left - self.reserved() < 1.0) & (self.reload_until <= t)
         until = np.where(dry, np.maximum(until, t) + self.reload_s, until)
         out: F64 = np.maximum(until - t, 0.0)
@@ -1373,8 +1376,10 @@ class EngagementAdvisor:
             pt = np.array(rec.intercept_enu)
             slant = float(np.linalg.norm(pt - self.pos_enu[k]))
             h = float(approx_height_m(pt[None, :], self.frame.h_m)[0] - self.unit_h_m[k])
+            holding = any(p.fire_unit_id == rec.fire_unit_id for p in self._proposals.values())
             ok = (
                 free[k] >= 1.0
+                and not holding  # one outstanding proposal per unit: it engages one at a time
                 and self.busy_until[k] <= t
                 and self.reload_until[k] <= t
                 and self.min_range_m[k] - _ENVELOPE_SLACK_M <= slant
