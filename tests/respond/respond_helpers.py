@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -20,13 +21,21 @@ C = len(ObjectClass)
 
 
 def unit(
-    uid: str, effector: str, *, de_m: float = 0.0, dn_m: float = 0.0, magazine: int | None = None
+    uid: str,
+    effector: str,
+    *,
+    de_m: float = 0.0,
+    dn_m: float = 0.0,
+    magazine: int | None = None,
+    channels: int | None = None,
 ) -> FireUnitSpec:
+    """A fire unit ``de_m`` east, ``dn_m`` north of the site; ``channels`` overrides its type."""
     lat = LAT + dn_m / 111_200.0
     lon = LON + de_m / (111_200.0 * np.cos(np.radians(LAT)))
-    return FireUnitSpec(
-        id=uid, effector=EFFECTORS[effector], lat_deg=lat, lon_deg=lon, magazine=magazine
-    )
+    eff = EFFECTORS[effector]
+    if channels is not None:
+        eff = replace(eff, channels=channels)
+    return FireUnitSpec(id=uid, effector=eff, lat_deg=lat, lon_deg=lon, magazine=magazine)
 
 
 def one_hot(cls: ObjectClass, p: float = 0.95) -> np.ndarray:

@@ -98,9 +98,10 @@ def test_a_shot_only_an_instant_approval_makes_timely_is_late() -> None:
 
 
 def test_commit_puts_the_effect_after_the_real_approval() -> None:
-    adv = advisor(20.0)
+    adv = advisor(20.0, [unit("int-1", "interceptor-drone", channels=1), INT_AND_GUN[1]])
     tracks, a = make_case(quad_in(3000.0))
     (rec,) = adv.recommend(0.0, tracks, a)
+    assert rec.fire_unit_id == "int-1"
     # held by the outstanding proposal until its expected effect, approval included
     assert adv.ready_in(0.0)[0] == pytest.approx(20.0 + rec.time_to_intercept_s)
     eng = adv.commit(rec, 12.0)  # approved sooner than expected

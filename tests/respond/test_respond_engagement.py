@@ -170,7 +170,9 @@ def test_not_proposed_twice_and_released_proposals_come_back() -> None:
 
 
 def test_commit_spends_stock_and_schedules_reload() -> None:
-    adv = advisor(units=[unit("int-1", "interceptor-drone", magazine=1), unit("pio-1", "piorun")])
+    adv = advisor(
+        units=[unit("int-1", "interceptor-drone", magazine=1, channels=1), unit("pio-1", "piorun")]
+    )
     tracks, a = make_case(QUAD_IN)
     (rec,) = adv.recommend(0.0, tracks, a)
     assert rec.fire_unit_id == "int-1"

@@ -8,7 +8,11 @@ Data layout
 -----------
 Fire-unit state is a struct of arrays over ``U`` units: ``pos_enu (U, 3)`` m, ``rounds_left (U,)``
 float64 (``inf`` for an unlimited magazine), ``busy_until (U,)`` and ``reload_until (U,)`` UTC epoch
-s; effector properties per unit (envelope, speed, reaction, cost, ``pk (U, C)``) likewise.
+s; effector properties per unit (envelope, speed, reaction, cost, ``pk (U, C)``, ``channels (U,)``)
+likewise. A unit engages up to ``channels`` targets at once (its effector type's fire channels):
+the effect times of its engagements in flight are kept per unit, and ``busy_until`` is when the
+next channel frees (``-inf`` while one is free). Outstanding proposals hold channels too, until
+their predicted effect (:meth:`EngagementAdvisor.ready_in`).
 Feasibility is computed batched over the ``(N, U)`` candidate tracks × units; objects are made
 only for the few recommendations that come out.
 
@@ -666,6 +670,7 @@ class EngagementAdvisor:
         self.speed_m_s: F64 = np.array([x.speed_m_s for x in e], np.float64)
         self.reaction_s: F64 = np.array([x.reaction_s for x in e], np.float64)
         self.reload_s: F64 = np.array([x.reload_s for x in e], np.float64)
+        self.channels: I64 = np.array([x.channels for x in e], np.int64)
         self.cost_eur: F64 = np.array([x.cost_per_engagement_eur for x in e], np.float64)
         self.kinetic: B = np.array([x.kinetic for x in e], np.bool_)
         self.jammer: B = np.array([_is_jammer(x) for x in e], np.bool_)
@@ -680,6 +685,7 @@ class EngagementAdvisor:
         self.rounds_left: F64 = self.magazine.copy()
         self.busy_until: F64 = np.full(u, -np.inf)
         self.reload_until: F64 = np.full(u, -np.inf)
+        self._in_flight: list[list[float]] = [[] for _ in range(u)]  # effect times per unit
         self._proposals: dict[str, Recommendation] = {}
         self._engaged_until: dict[int, float] = {}
         self._claims: dict[int, tuple[float, float, F64]] = {}
@@ -1111,19 +1117,30 @@ class EngagementAdvisor:
     def ready_in(self, t: float) -> F64:
         """Wait until each unit is free with a round, ``(U,)`` s.
 
-        Busy until its engagement's effect, reloading, or holding an outstanding proposal: busy
-        until that proposal's predicted effect (approved ``approval_s`` after it was made, or now
-        if that time has passed: it may still be approved at any moment), plus a reload if the
-        proposals hold its last rounds. A unit holding a proposal is therefore never free now.
+        A unit is free when one of its ``channels`` is: each engagement in flight holds one until
+        its effect, each outstanding proposal one until its predicted effect (approved
+        ``approval_s`` after it was made, or now if that time has passed: it may still be approved
+        at any moment). With ``m`` such holds ending at ``e₁ ≤ … ≤ e_m`` and ``c`` channels, the
+        unit is free now if ``m < c``, else at ``e_{m−c+1}``; and not before ``busy_until`` nor
+        a reload, plus a reload after the last hold if the proposals hold its last rounds. A
+        single-channel unit holding a proposal is therefore never free now.
         """
         until = np.maximum(self.busy_until, self.reload_until)
+        holds = [[e for e in flying if e > t] for flying in self._in_flight]
         for rec in self._proposals.values():
             k = self.unit_ids.index(rec.fire_unit_id)
             launch = max(rec.t + self.config.approval_s, t)
             # at least 1 ms: a unit holding a proposal of a light-speed effect is not free now
-            until[k] = max(until[k], launch + max(rec.time_to_intercept_s, 1e-3))
+            holds[k].append(launch + max(rec.time_to_intercept_s, 1e-3))
+        last = np.full(len(holds), -np.inf)  # the last hold ends: a reload starts after it
+        for k, ends in enumerate(holds):
+            c = int(self.channels[k])
+            if len(ends) >= c:
+                until[k] = max(until[k], sorted(ends)[len(ends) - c])
+            if ends:
+                last[k] = max(ends)
         dry = (self.rounds_left - self.reserved() < 1.0) & (self.reload_until <= t)
-        until = np.where(dry, np.maximum(until, t) + self.reload_s, until)
+        until = np.where(dry, np.maximum(np.maximum(until, last), t) + self.reload_s, until)
         out: F64 = np.maximum(until - t, 0.0)
         return out
 
@@ -1376,11 +1393,9 @@ class EngagementAdvisor:
             pt = np.array(rec.intercept_enu)
             slant = float(np.linalg.norm(pt - self.pos_enu[k]))
             h = float(approx_height_m(pt[None, :], self.frame.h_m)[0] - self.unit_h_m[k])
-            holding = any(p.fire_unit_id == rec.fire_unit_id for p in self._proposals.values())
             ok = (
                 free[k] >= 1.0
-                and not holding  # one outstanding proposal per unit: it engages one at a time
-                and self.busy_until[k] <= t
+                and self.ready_in(t)[k] <= 0.0  # a free channel: not busy nor held by proposals
                 and self.reload_until[k] <= t
                 and self.min_range_m[k] - _ENVELOPE_SLACK_M <= slant
                 and slant <= self.max_range_m[k] + _ENVELOPE_SLACK_M
@@ -1401,7 +1416,7 @@ class EngagementAdvisor:
 
     # --------------------------------------------------------------- commit
     def commit(self, rec: Recommendation, t: float) -> Engagement:
-        """Commit an approved proposal: spend a round, occupy the unit until the effect.
+        """Commit an approved proposal: spend a round, hold a channel of the unit to the effect.
 
         Parameters
         ----------
@@ -1430,12 +1445,17 @@ class EngagementAdvisor:
         k = self.unit_ids.index(rec.fire_unit_id)
         if self.busy_until[k] > t or self.reload_until[k] > t or self.rounds_left[k] < 1.0:
             raise EngagementError(
-                "fire unit not ready", field="fire_unit_id", actual=rec.fire_unit_id
+                "fire unit not ready (every channel busy, reloading or empty)",
+                field="fire_unit_id",
+                actual=rec.fire_unit_id,
             )
         del self._proposals[rec.id]
         t_effect = t + rec.time_to_intercept_s
         self.rounds_left[k] -= 1.0
-        self.busy_until[k] = t_effect
+        flying = sorted([e for e in self._in_flight[k] if e > t] + [t_effect])
+        self._in_flight[k] = flying
+        c = int(self.channels[k])
+        self.busy_until[k] = flying[len(flying) - c] if len(flying) >= c else -np.inf
         if self.rounds_left[k] < 1.0:
             self.reload_until[k] = t_effect + self.reload_s[k]
         self._engaged_until[rec.track_id] = t_effect + self.config.reengage_delay_s

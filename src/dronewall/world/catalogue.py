@@ -71,6 +71,8 @@ class EffectorType:
     pk: Mapping[ObjectClass, float]
     rf_link_only: bool = False
     """True for jammers: they only defeat targets flown over an RF link (not fibre, not INS)."""
+    channels: int = 1
+    """Targets one fire unit engages at once (fire channels): engagements in flight together."""
     sources: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -80,6 +82,8 @@ class EffectorType:
             raise ValueError(f"effector {self.id}: need min_alt_m < max_alt_m")
         if self.speed_m_s <= 0:
             raise ValueError(f"effector {self.id}: speed_m_s must be positive")
+        if self.channels < 1:
+            raise ValueError(f"effector {self.id}: channels must be at least 1")
         for cls, p in self.pk.items():
             if not 0.0 <= p <= 1.0:
                 raise ValueError(f"effector {self.id}: pk[{cls.label}]={p} outside [0, 1]")

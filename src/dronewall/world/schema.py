@@ -94,6 +94,7 @@ class EffectorModel(Sourced):
     reaction_s: float = Field(ge=0)
     magazine: int | Literal["unlimited"]
     reload_s: float = Field(ge=0)
+    channels: int = Field(ge=1)
     cost_per_engagement_eur: float = Field(ge=0)
     pk: dict[str, float]
     rf_link_only: bool = False
@@ -106,6 +107,7 @@ class EffectorModel(Sourced):
         "reaction_s",
         "magazine",
         "reload_s",
+        "channels",
         "cost_per_engagement_eur",
         "pk",
     )
@@ -327,6 +329,7 @@ def build_world(data_dir: Path) -> World:
                 reaction_s=e.reaction_s,
                 magazine=None if e.magazine == "unlimited" else int(e.magazine),
                 reload_s=e.reload_s,
+                channels=e.channels,
                 cost_per_engagement_eur=e.cost_per_engagement_eur,
                 pk={ObjectClass.from_label(k): p for k, p in e.pk.items()},
                 rf_link_only=e.rf_link_only,
