@@ -364,21 +364,7 @@ class PictureLoop:
         for record in self.operator.decide(t, book, set(truth_of)):
             rid = record.recommendation_id
             rec = book.recommendation(rid)
-            events.append(
-                Event(
-                    t=record.t,
-                    kind="decision",
-                    track_id=rec.track_id,
-                    site_id=rec.site_id or None,
-                    payload={
-                        "recommendation_id": rid,
-                        "state": str(record.state),
-                        "who": record.who,
-                        "why": record.why,
-                        "effector_id": rec.effector_id,
-                    },
-                )
-            )
+            events.append(_decision_event(record, rec))
             if record.state is DecisionState.APPROVED:
                 try:
                     eng = advisor.commit(rec, t)
@@ -386,21 +372,7 @@ class PictureLoop:
                     why = f"could not be executed: {exc.message}"
                     lapsed = book.expire(rid, t, why, "fire-unit")
                     advisor.release(rid)
-                    events.append(
-                        Event(
-                            t=t,
-                            kind="decision",
-                            track_id=rec.track_id,
-                            site_id=rec.site_id or None,
-                            payload={
-                                "recommendation_id": rid,
-                                "state": str(lapsed.state),
-                                "who": lapsed.who,
-                                "why": lapsed.why,
-                                "effector_id": rec.effector_id,
-                            },
-                        )
-                    )
+                    events.append(_decision_event(lapsed, rec))
                     continue
                 book.execute(eng)
                 ledger.count_engagement(eng)
@@ -896,6 +868,23 @@ def _alert_event(ev: AlertEvent) -> Event:
             "score": round(float(ev.score), 4),
             "reason": ev.reason,
             "report_id": ev.report_id,
+        },
+    )
+
+
+def _decision_event(record: DecisionRecord, rec: Recommendation) -> Event:
+    """The audit event of a decision on ``rec`` (approved, rejected, expired or lapsed)."""
+    return Event(
+        t=record.t,
+        kind="decision",
+        track_id=rec.track_id,
+        site_id=rec.site_id or None,
+        payload={
+            "recommendation_id": record.recommendation_id,
+            "state": str(record.state),
+            "who": record.who,
+            "why": record.why,
+            "effector_id": rec.effector_id,
         },
     )
 
