@@ -549,6 +549,31 @@ def time_to_core_top(assessment: Assessment, rows: IntP) -> F64:
     return out
 
 
+def _padded(ends: Sequence[Sequence[float]], width: int) -> F64:
+    """Hold end times per unit as ``(U, H)``, each row sorted ascending after ``-inf`` padding.
+
+    ``H = max(width, longest row)``, so the last column is a unit's latest end and column
+    ``H − c`` its ``c``-th latest (``-inf`` when it has fewer than ``c``).
+    """
+    h = max(width, max((len(r) for r in ends), default=0))
+    out = np.full((len(ends), h), -np.inf)
+    for k, row in enumerate(ends):
+        out[k, h - len(row) :] = row
+    out.sort(axis=1)
+    return out
+
+
+def _channel_free_at(ends: F64, channels: I64) -> F64:
+    """When a unit of ``channels (U,)`` has a free channel, given its holds ``ends (U, H)``.
+
+    With ``m`` holds ending ``e₁ ≤ … ≤ e_m`` and ``c`` channels: ``e_{m−c+1}`` (the ``c``-th
+    latest), ``-inf`` when ``m < c`` (a channel is free now). ``ends`` comes from
+    :func:`_padded` with ``H ≥ max(channels)``.
+    """
+    out: F64 = ends[np.arange(ends.shape[0]), ends.shape[1] - channels]
+    return out
+
+
 def _never_later(n: int, u: int) -> WaitOptions:
     """Wait options of ``n`` tracks and ``u`` units when no unit is ever waited for."""
     never = np.full((n, u), np.inf)
@@ -1125,20 +1150,17 @@ class EngagementAdvisor:
         a reload, plus a reload after the last hold if the proposals hold its last rounds. A
         single-channel unit holding a proposal is therefore never free now.
         """
-        until = np.maximum(self.busy_until, self.reload_until)
         holds = [[e for e in flying if e > t] for flying in self._in_flight]
         for rec in self._proposals.values():
             k = self.unit_ids.index(rec.fire_unit_id)
             launch = max(rec.t + self.config.approval_s, t)
             # at least 1 ms: a unit holding a proposal of a light-speed effect is not free now
             holds[k].append(launch + max(rec.time_to_intercept_s, 1e-3))
-        last = np.full(len(holds), -np.inf)  # the last hold ends: a reload starts after it
-        for k, ends in enumerate(holds):
-            c = int(self.channels[k])
-            if len(ends) >= c:
-                until[k] = max(until[k], sorted(ends)[len(ends) - c])
-            if ends:
-                last[k] = max(ends)
+        ends = _padded(holds, int(self.channels.max(initial=1)))
+        until = np.maximum(
+            np.maximum(self.busy_until, self.reload_until), _channel_free_at(ends, self.channels)
+        )
+        last = ends[:, -1]  # the last hold ends (-inf: none): a reload starts after it
         dry = (self.rounds_left - self.reserved() < 1.0) & (self.reload_until <= t)
         until = np.where(dry, np.maximum(np.maximum(until, last), t) + self.reload_s, until)
         out: F64 = np.maximum(until - t, 0.0)
@@ -1395,8 +1417,8 @@ class EngagementAdvisor:
             h = float(approx_height_m(pt[None, :], self.frame.h_m)[0] - self.unit_h_m[k])
             ok = (
                 free[k] >= 1.0
-                and self.ready_in(t)[k] <= 0.0  # a free channel: not busy nor held by proposals
-                and self.reload_until[k] <= t
+                # a free channel, not reloading, not held by proposals (this call's included)
+                and self.ready_in(t)[k] <= 0.0
                 and self.min_range_m[k] - _ENVELOPE_SLACK_M <= slant
                 and slant <= self.max_range_m[k] + _ENVELOPE_SLACK_M
                 and self.min_alt_m[k] - _ENVELOPE_SLACK_M
@@ -1452,10 +1474,9 @@ class EngagementAdvisor:
         del self._proposals[rec.id]
         t_effect = t + rec.time_to_intercept_s
         self.rounds_left[k] -= 1.0
-        flying = sorted([e for e in self._in_flight[k] if e > t] + [t_effect])
-        self._in_flight[k] = flying
-        c = int(self.channels[k])
-        self.busy_until[k] = flying[len(flying) - c] if len(flying) >= c else -np.inf
+        self._in_flight[k] = [e for e in self._in_flight[k] if e > t] + [t_effect]
+        ends = _padded([self._in_flight[k]], int(self.channels[k]))
+        self.busy_until[k] = _channel_free_at(ends, self.channels[k : k + 1])[0]
         if self.rounds_left[k] < 1.0:
             self.reload_until[k] = t_effect + self.reload_s[k]
         self._engaged_until[rec.track_id] = t_effect + self.config.reengage_delay_s
