@@ -5,7 +5,13 @@ import pytest
 from assess_helpers import make_tracks
 
 from dronewall.assess.geometry import site_geometry
-from dronewall.assess.threat import ThreatConfig, explain, rank_threats, threat_scores
+from dronewall.assess.threat import (
+    ThreatConfig,
+    arrival_score,
+    explain,
+    rank_threats,
+    threat_scores,
+)
 from dronewall.core.errors import ConfigError
 from dronewall.core.taxonomy import Identity, ObjectClass
 
@@ -212,3 +218,25 @@ def test_inbound_floor_never_lowers_a_score_and_keeps_protection() -> None:
 def test_inbound_scale_must_not_be_negative() -> None:
     with pytest.raises(ConfigError, match="inbound"):
         ThreatConfig(inbound_scale_s=-1.0)
+
+
+def test_arrival_score_is_the_score_inside_the_core_and_bounds_every_score() -> None:
+    x = [
+        [800, 0, 100, 0, 0, 0],  # inside the top-value core, hovering
+        [6000, 0, 300, -50, 0, 0],  # a munition inbound, 90 s out
+        [9000, 3000, 100, 15, 0, 0],  # receding
+        [800, 0, 100, 0, 0, 0],  # a friend in the core
+    ]
+    p_uas = np.array([0.9, 1.0, 0.6, 0.9])
+    ident = np.array([Identity.UNKNOWN, Identity.HOSTILE, Identity.SUSPECT, Identity.FRIEND])
+    s, _ = scores(x, p_uas, ident)
+    arrive = arrival_score(p_uas, ident.astype(np.int8), VALUE, ThreatConfig())
+    # inside a core every kinematic term is 1: the arrival score is the score there
+    assert arrive[0, 0] == pytest.approx(s[0, 0])
+    assert arrive[0, 0] == pytest.approx(0.9 * 1.0)  # p_uas x value weight 1 at value 100
+    assert arrive[1, 1] == pytest.approx(1.0 * (0.5 + 0.5 * 0.5))  # value 50 weighs 0.75
+    assert np.all(arrive >= s - 1e-12)  # no course scores more than arriving
+    assert s[1, 0] < arrive[1, 0]  # 90 s out the munition scores less than on arrival
+    assert np.all(arrive[3] == 0.0)  # protected identities stay at 0
+    # the default configuration is ThreatConfig()
+    np.testing.assert_allclose(arrival_score(p_uas, ident.astype(np.int8), VALUE), arrive)

@@ -31,17 +31,19 @@ def test_most_capable_first_spends_more_than_cost_aware_on_the_same_raid() -> No
         assert run["hostile_objects"] == 24
     assert mcf["engagements"] > 0
     assert ca["engagements"] > 0
-    # the same raid: the baseline fires missiles (about 1 MEUR a shot) where the cost-aware
-    # advice fires interceptor drones and guns (2.3-60 kEUR)
-    assert mcf["defence_cost_eur"] > 2.0 * ca["defence_cost_eur"]
+    # the same raid: the baseline fires missiles (about 1 MEUR a shot) first where the
+    # cost-aware advice fires interceptor drones and guns (2.3-60 kEUR) and keeps the missile
+    # for the last chance
+    assert mcf["defence_cost_eur"] > 1.5 * ca["defence_cost_eur"]
     per_shot_mcf = mcf["defence_cost_eur"] / mcf["engagements"]
     per_shot_ca = ca["defence_cost_eur"] / ca["engagements"]
-    assert per_shot_mcf > 2.0 * per_shot_ca
-    # measured (benchmarks/cost_exchange.py, seed 0, with the inbound floor and fire channels):
-    # 130 kEUR against 580 kEUR per defeat, 22 and 23 defeats; the cost halves on this seed (its
-    # "no more leakers" does not: 2 against 1, benchmarks/RESULTS.md)
+    assert per_shot_mcf > 1.5 * per_shot_ca
+    # measured (benchmarks/cost_exchange.py, seed 0, with the last chance): 298 kEUR against
+    # 580 kEUR per defeat (0.51; 0.47 over seeds 0-5), 24 and 23 defeats, 0 and 1 leaker
+    # (benchmarks/RESULTS.md, "The last chance")
     assert ca["defeated"] > 0
     assert mcf["defeated"] > 0
     per_defeat_ca = ca["defence_cost_eur"] / ca["defeated"]
     per_defeat_mcf = mcf["defence_cost_eur"] / mcf["defeated"]
-    assert per_defeat_ca <= 0.5 * per_defeat_mcf
+    assert per_defeat_ca <= 0.6 * per_defeat_mcf
+    assert ca["leakers"] <= mcf["leakers"]

@@ -6,12 +6,15 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
+from numpy.typing import NDArray
 
 from dronewall.assess.assessor import Assessment
 from dronewall.assess.geometry import site_geometry
 from dronewall.core.taxonomy import Identity, ObjectClass
 from dronewall.core.tracks import TrackStatus, TrackTable
 from dronewall.geo.frames import LocalFrame
+from dronewall.respond import engagement as engagement_mod
+from dronewall.respond.engagement import EngagementAdvisor, Feasibility
 from dronewall.world import FireUnitSpec, load_world
 
 LAT, LON = 51.1683, 5.47
@@ -110,3 +113,31 @@ def make_case(
         score=sc,
     )
     return tracks, a
+
+
+def plan_of_first(
+    adv: EngagementAdvisor, tracks: TrackTable, a: Assessment
+) -> tuple[NDArray[np.float64], NDArray[np.float64], Feasibility]:
+    """``plan_values`` of track row 0 at t = 0: plan Pk and cost ``(1, U)``, and feasibility."""
+    rows = np.array([0])
+    f = adv.feasibility(0.0, tracks, a, rows)
+    ttc = engagement_mod.time_to_core_top(a, rows)
+    plan_pk, plan_cost = adv.plan_values(
+        engagement_mod._Tick(
+            t=0.0,
+            tracks=tracks,
+            assessment=a,
+            rows=rows,
+            f=f,
+            w=adv.wait_options(0.0, tracks, a, rows),
+            feasible=f.feasible,
+            per_kill=adv.cost_eur[None, :] / f.pk,
+            ttc_top=ttc,
+            deadline=ttc - 30.0,
+            imminent=rows < 0,
+            low_value=rows >= 0,
+            expensive=adv.cost_eur >= 1e5,
+            same_object=(rows >= 0)[:, None],
+        )
+    )
+    return plan_pk, plan_cost, f

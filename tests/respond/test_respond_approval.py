@@ -6,10 +6,9 @@ import math
 
 import numpy as np
 import pytest
-from respond_helpers import FRAME, make_case, unit
+from respond_helpers import FRAME, make_case, plan_of_first, unit
 
 from dronewall.core.errors import ConfigError
-from dronewall.respond import engagement as engagement_mod
 from dronewall.respond.engagement import EngagementAdvisor, EngagementConfig
 from dronewall.world import RulesOfEngagement
 
@@ -30,26 +29,7 @@ def advisor(approval_s: float, units=INT_AND_GUN) -> EngagementAdvisor:
 def plan(adv: EngagementAdvisor, x_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(plan Pk, single-shot Pk, feasible) of each unit against one inbound quadcopter."""
     tracks, a = make_case(quad_in(x_m))
-    rows = np.array([0])
-    f = adv.feasibility(0.0, tracks, a, rows)
-    ttc = engagement_mod.time_to_core_top(a, rows)
-    tick = engagement_mod._Tick(
-        t=0.0,
-        tracks=tracks,
-        assessment=a,
-        rows=rows,
-        f=f,
-        w=adv.wait_options(0.0, tracks, a, rows),
-        feasible=f.feasible,
-        per_kill=adv.cost_eur[None, :] / f.pk,
-        ttc_top=ttc,
-        deadline=ttc - 30.0,
-        imminent=rows < 0,
-        low_value=rows >= 0,
-        expensive=adv.cost_eur >= 1e5,
-        same_object=(rows >= 0)[:, None],
-    )
-    plan_pk, _ = adv.plan_values(tick)
+    plan_pk, _, f = plan_of_first(adv, tracks, a)
     return plan_pk[0], f.pk[0], f.feasible[0]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from respond_helpers import FRAME, make_case, one_hot, unit
+from respond_helpers import plan_of_first as plan
 
 import dronewall.respond.engagement as engagement_mod
 from dronewall.core.errors import ConfigError, DronewallError
@@ -49,8 +50,12 @@ def test_cost_trap_a_cheap_munition_gets_the_gun_not_the_million_euro_missile() 
     sol = adv.last_assignment
     assert sol is not None
     assert sol.shots_fired == 1
-    # without the cost weight the assignment walks into the trap: the surest shot is the missile
-    (rec0,) = advisor(*units, cost_weight_per_eur=0.0).recommend(0.0, tracks, a)
+    # without the cost weight, shot by shot, the assignment walks into the trap: the surest
+    # single shot is the missile (as plans, gun-then-missile and missile-then-gun are equally
+    # sure, 0.98, so cost alone separates them)
+    (rec0,) = advisor(*units, cost_weight_per_eur=0.0, plan_follow_up=False).recommend(
+        0.0, tracks, a
+    )
     assert rec0.fire_unit_id == "nas-1"
     # and with the missile alone, it is fired: nothing cheaper can stop the munition
     (rec1,) = advisor(("nas-1", "nasams-aim120")).recommend(0.0, tracks, a)
@@ -65,26 +70,8 @@ def test_follow_up_plan_is_what_keeps_the_cheap_layer() -> None:
     adv = advisor(*units)
     (rec,) = adv.recommend(0.0, tracks, a)
     assert rec.fire_unit_id == "int-1"
-    rows = np.array([0])
     adv = advisor(*units)  # a fresh one: ``adv`` now holds int-1 for its proposal
-    plan_pk, plan_cost = adv.plan_values(
-        engagement_mod._Tick(
-            t=0.0,
-            tracks=tracks,
-            assessment=a,
-            rows=rows,
-            f=(f := adv.feasibility(0.0, tracks, a, rows)),
-            w=adv.wait_options(0.0, tracks, a, rows),
-            feasible=f.feasible,
-            per_kill=adv.cost_eur[None, :] / f.pk,
-            ttc_top=engagement_mod.time_to_core_top(a, rows),
-            deadline=engagement_mod.time_to_core_top(a, rows) - 30.0,
-            imminent=rows < 0,
-            low_value=rows >= 0,
-            expensive=adv.cost_eur >= 1e5,
-            same_object=(rows >= 0)[:, None],
-        )
-    )
+    plan_pk, plan_cost, f = plan(adv, tracks, a)
     p_int, p_gun = f.pk[0]
     assert plan_pk[0, 0] == pytest.approx(p_int + (1 - p_int) * p_gun)  # gun backs up
     assert plan_cost[0, 0] == pytest.approx(2300.0 + (1 - p_int) * 60000.0)
@@ -92,6 +79,86 @@ def test_follow_up_plan_is_what_keeps_the_cheap_layer() -> None:
     # single-shot values (no follow-up): the gun's 5 % more Pk outweighs its cost
     (rec1,) = advisor(*units, plan_follow_up=False).recommend(0.0, tracks, a)
     assert rec1.fire_unit_id == "gun-1"
+
+
+def test_plan_never_counts_on_the_type_that_missed() -> None:
+    # two guns of one type and an interceptor post, the munition 46 s out: a second burst of the
+    # gun type is in time, but a miss bars skynex-35mm from the track (exclude_failed_effector)
+    tracks, a = make_case(SHAHED, probs=[LM])
+    units = (("gun-1", "skynex-35mm"), ("gun-2", "skynex-35mm"), ("int-1", "interceptor-drone"))
+    plan_pk, plan_cost, f = plan(advisor(*units), tracks, a)
+    assert f.feasible[0, :2].all()
+    p_gun = f.pk[0, 0]
+    assert plan_pk[0, 0] == pytest.approx(p_gun)  # gun-2 is no follow-up of gun-1
+    assert plan_cost[0, 0] == pytest.approx(60000.0)
+    # when a miss does not bar the type, the same unit's second burst (or gun-2) backs it up
+    plan_pk2, plan_cost2, _ = plan(advisor(*units, exclude_failed_effector=False), tracks, a)
+    assert plan_pk2[0, 0] == pytest.approx(p_gun + (1 - p_gun) * p_gun)
+    assert plan_cost2[0, 0] == pytest.approx(60000.0 * (2 - p_gun))
+    # after a real miss the advice indeed refuses both guns: the plan matched what it does
+    adv = advisor(*units)
+    (rec,) = adv.recommend(0.0, tracks, a)
+    eng = adv.commit(rec, 0.0)
+    adv.record_outcome(eng.id, eng.t_effect, "missed")
+    look = eng.t_effect + adv.config.reengage_delay_s + 0.5
+    for again in adv.recommend(look, tracks, a):
+        assert not again.effector_id.startswith("skynex")
+
+
+def test_last_chance_is_not_traded_against_cost() -> None:
+    # the munition 28 s from the core: the gun (7 s to intercept) or the missile (17 s), and
+    # after a miss of either (a 5 s look) the other would be too late: the last chance
+    tracks, a = make_case([[2900.0, 0.0, 300.0, -50.0, 0.0, 0.0]], probs=[LM])
+    units = (("gun-1", "skynex-35mm"), ("nas-1", "nasams-aim120"))
+    plan_pk, _, f = plan(advisor(*units), tracks, a)
+    assert f.feasible[0].all()
+    np.testing.assert_allclose(plan_pk[0], f.pk[0])  # no plan has a follow-up
+    assert f.pk[0, 1] > f.pk[0, 0]
+    (rec,) = advisor(*units).recommend(0.0, tracks, a)
+    assert rec.fire_unit_id == "nas-1"  # the surer shot
+    assert "last chance" in rec.reason
+    assert "60,000 EUR" in rec.reason  # weighed at the gun's price
+    gun = next(x for x in rec.alternatives if x.fire_unit_id == "gun-1")
+    assert "last chance" in gun.why_not
+    # weighing every shot at its own cost, the gun's 10 % less Pk saves the missile
+    (rec0,) = advisor(*units, last_chance_surest=False).recommend(0.0, tracks, a)
+    assert rec0.fire_unit_id == "gun-1"
+    # 40 s out the missile can back up a gun miss: no last chance, the gun leads
+    tracks, a = make_case([[3500.0, 0.0, 300.0, -50.0, 0.0, 0.0]], probs=[LM])
+    (rec1,) = advisor(*units).recommend(0.0, tracks, a)
+    assert rec1.fire_unit_id == "gun-1"
+    assert "last chance" not in rec1.reason
+    # whether to fire at all is still weighed: at a low-value site the cheapest unit in time
+    # prices the last shot, and a missile alone does not pay
+    tracks, a = make_case([[2900.0, 0.0, 300.0, -50.0, 0.0, 0.0]], probs=[LM])
+    lone = advisor(("nas-1", "nasams-aim120"), site_values={"kb": 10.0})
+    assert lone.recommend(0.0, tracks, a) == []
+    # with the gun in time the shot pays, and it is the surer missile: the doctrine's price,
+    # which a planner who will not pay it turns off with last_chance_surest=False
+    with_gun = advisor(*units, site_values={"kb": 10.0}).recommend(0.0, tracks, a)
+    assert [r.fire_unit_id for r in with_gun] == ["nas-1"]
+
+
+def test_last_shot_is_weighed_against_the_value_on_arrival() -> None:
+    # the missile alone, 28 s out, at a site of value 60: scored 0.5 now the munition is worth
+    # 30 points, and 0.85 x 30 does not pay the missile's 30 points of cost; inside the core it
+    # would score p_uas x 0.8, about 44 points, and there the last shot pays
+    tracks, a = make_case([[2900.0, 0.0, 300.0, -50.0, 0.0, 0.0]], probs=[LM], score=[0.5])
+    sites = {"kb": 60.0}
+    adv = advisor(("nas-1", "nasams-aim120"), site_values=sites)
+    rows = np.array([0])
+    assert adv.threat_values(a, rows)[0] == pytest.approx(30.0)
+    arrive = adv.arrival_values(a, rows)[0]
+    assert arrive == pytest.approx(float(a.p_uas[0]) * 0.8 * 60.0)
+    (rec,) = adv.recommend(0.0, tracks, a)
+    assert rec.fire_unit_id == "nas-1"
+    assert rec.threat_value == pytest.approx(arrive)
+    assert "last chance" in rec.reason
+    off = advisor(("nas-1", "nasams-aim120"), site_values=sites, last_chance_surest=False)
+    assert off.recommend(0.0, tracks, a) == []
+    # a track that will not enter the core is valued as it scores now
+    tracks, a = make_case([[2900.0, 0.0, 300.0, 0.0, 50.0, 0.0]], probs=[LM], score=[0.5])
+    assert adv.arrival_values(a, rows)[0] == pytest.approx(30.0)
 
 
 def test_low_value_site_does_not_pay_for_a_missile_and_says_so() -> None:

@@ -214,9 +214,11 @@ def test_each_unit_takes_one_new_proposal_per_tick_most_threatening_first() -> N
     recs = adv.recommend(0.0, tracks, a)
     assert [r.track_id for r in recs] == [1, 0]  # most threatening first
     assert sorted(r.fire_unit_id for r in recs) == ["int-1", "pio-1"]  # each unit once
-    # the joint assignment gives the missile, which has time for a second shot, to the more
-    # valuable track: 72 x 0.75 + 40 x 0.68 > 72 x 0.68 + 40 x 0.75 value points
-    assert [r.fire_unit_id for r in recs] == ["pio-1", "int-1"]
+    # the joint assignment gives the surer unit to the more valuable track: 90 x 0.68 + 50 x 0.50
+    # > 90 x 0.50 + 50 x 0.68 value points. Neither plan has a follow-up: the other unit is
+    # taken, and a miss bars the missile's own type from the track (exclude_failed_effector)
+    assert [r.fire_unit_id for r in recs] == ["int-1", "pio-1"]
+    assert recs[0].pk > recs[1].pk
     assert all(r.method == "vlsn" and r.threat_value > 0 for r in recs)
     # track by track, the most threatening takes the cheapest unit
     adv = advisor(

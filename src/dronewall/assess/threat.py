@@ -116,6 +116,12 @@ class ThreatConfig:
             raise ConfigError("must be >= 0", field="max_listed")
 
 
+def value_weight(site_value: F64, config: ThreatConfig) -> F64:
+    """``(S,)`` weight of each site's value in the score: ``v₀ + (1 − v₀) · value / 100``."""
+    out: F64 = config.value_floor + (1.0 - config.value_floor) * np.clip(site_value, 0, 100) / 100.0
+    return out
+
+
 def threat_scores(
     geometry: SiteGeometry,
     p_uas: F64,
@@ -159,7 +165,7 @@ def threat_scores(
     )
     if config.inbound_scale_s > 0:  # exp(-inf) = 0: no floor for a course outside the core
         kinematic = np.maximum(kinematic, np.exp(-geometry.time_to_core_s / config.inbound_scale_s))
-    value = config.value_floor + (1.0 - config.value_floor) * np.clip(site_value, 0, 100) / 100.0
+    value = value_weight(site_value, config)
     score = p_uas[:, None] * kinematic * value[None, :]
     score = np.where(is_protected(identity)[:, None], 0.0, score)
     out: F64 = np.clip(score, 0.0, 1.0)
@@ -198,6 +204,23 @@ ALTITUDE_BANDS: tuple[tuple[float, str], ...] = (
     (3000.0, "medium"),
     (float("inf"), "high"),
 )
+
+
+def arrival_score(
+    p_uas: F64, identity: I8, site_value: F64, config: ThreatConfig | None = None
+) -> F64:
+    """The score each track would have inside each site's core, ``(N, S)``: the most it can reach.
+
+    Inside a core every kinematic term is 1, so ``score = p_uas · value`` (``value`` as in
+    :func:`threat_scores`), 0 for protected identities. The engagement advice weighs a last
+    shot against what the track threatens on arrival, not against its score far out
+    (:class:`~dronewall.respond.EngagementConfig`, ``last_chance_surest``).
+    """
+    cfg = ThreatConfig() if config is None else config
+    value = value_weight(site_value, cfg)
+    score = np.clip(p_uas, 0.0, 1.0)[:, None] * value[None, :]
+    out: F64 = np.where(is_protected(identity)[:, None], 0.0, score)
+    return out
 
 
 def altitude_band(height_m: float) -> str:

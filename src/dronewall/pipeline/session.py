@@ -294,6 +294,7 @@ class PictureLoop:
                 policy=policy.engagement,
             ),
             site_values={s.id: s.value for s in sites},
+            threat_config=self.assessor.config.threat,
         )
         self.book = DecisionBook()
         self.operator = operator
