@@ -337,9 +337,12 @@ def test_operator_acknowledges_alert(browser: Any, service: str, api: Callable[[
         "an unacknowledged alert",
     )
     page = open_page(browser, service, "operator")
-    item = page.locator(f'{tid("alert-item")}[data-acknowledged="false"]').first
-    item.wait_for(timeout=TIMEOUT_MS)
-    aid = item.get_attribute("data-alert-id")
+    first = page.locator(f'{tid("alert-item")}[data-acknowledged="false"]').first
+    first.wait_for(timeout=TIMEOUT_MS)
+    aid = first.get_attribute("data-alert-id")
+    # Pinned by its id: ``first`` is re-resolved on every use, and a newer alert raised meanwhile
+    # sorts above this one, so clicking through ``first`` could acknowledge another alert.
+    item = page.locator(f'{tid("alert-item")}[data-alert-id="{aid}"]')
     item.locator(tid("alert-ack")).click()
     page.wait_for_selector(
         f'{tid("alert-item")}[data-alert-id="{aid}"][data-acknowledged="true"]', timeout=TIMEOUT_MS
