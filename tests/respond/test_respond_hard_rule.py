@@ -205,3 +205,27 @@ def test_enforce_hard_rule_keeps_exactly_the_allowed(picture, extra) -> None:
         and ObjectClass(int(a.object_class[i])) in UAS_CLASSES
     }
     assert kept == allowed
+
+
+def test_shot_cap_holds_when_a_re_solve_moves_units_onto_a_capped_track() -> None:
+    """Found by the property test above (CI, stop 16): two hovering suspects over the site.
+
+    The first solve put two units on track 3, the re-solve without the weaker one put two on
+    track 4; the cap loop ran once per track (two passes) and let the last solve through
+    unchecked, so track 4 got two proposals with ``max_shots_per_track`` 1.
+    """
+    x = [[0.0] * 6] * 3 + [[0.0, 0.0, 31.0, 0.0, 0.0, 0.0], [0.0, 0.0, 132.0, 0.0, 0.0, 0.0]]
+    tracks, a = make_case(
+        x,
+        identity=[0, 0, 0, int(Identity.SUSPECT), int(Identity.SUSPECT)],
+        ident=[-1] * 5,
+        probs=np.full((5, C), 1.0 / C),
+        rf=[-2] * 5,
+        score=[0.0, 0.0, 0.0, 1.0, 0.5],
+        confirmed=[False, False, False, True, True],
+    )
+    roe = RulesOfEngagement(kinetic_allowed=True, jamming_allowed=False)
+    adv = EngagementAdvisor(units([None] * 6), FRAME, roe, EngagementConfig())
+    recs = adv.recommend(0.0, tracks, a)
+    assert {r.track_id for r in recs} == {3, 4}
+    check_allowed(recs, tracks, a, adv, roe)

@@ -1763,7 +1763,10 @@ class EngagementAdvisor:
         problem = WtaProblem(values=v_t, pk=pk_wt, cost=cost_w, weight=lam, allowed=ok)
         sol = self._solve(problem)
         banned = np.zeros_like(ok)
-        for _ in range(targets.size):  # enforce the shots-per-track cap
+        # Enforce the shots-per-track cap. Each pass bans at least one more allowed pair, so at
+        # most ok.sum() passes; a re-solve may put other units on a capped track, so the loop
+        # runs until no track is over the cap, not once per track.
+        for _ in range(int(ok.sum()) + 1):
             over = np.flatnonzero(sol.counts.sum(axis=0) > cfg.max_shots_per_track)
             if over.size == 0:
                 break
