@@ -447,14 +447,30 @@ class PictureLoop:
 
 
 class _SimulationReferee:
-    """The :class:`Referee` of a simulated run: truth, scoring and the outcome draw."""
+    """The :class:`Referee` of a simulated run: truth, scoring and the outcome draw.
 
-    def __init__(
-        self, sim: Simulation, evaluator: RunEvaluator, outcome_rng: np.random.Generator
-    ) -> None:
+    The outcome draw uses common random numbers: the ``n``-th shot to land on truth object ``i``
+    in the run of seed ``s`` kills when ``u(s, i, n) < Pk``, where ``u`` is a uniform of its own
+    generator, seeded ``[s, stream, i, n]``. It does not depend on what else the run fired or in
+    what order, so two doctrines compared on one seed meet the same luck: a shot of higher Pk
+    kills whenever a lower-Pk shot at that point would have (a monotone coupling). Each draw is
+    still Bernoulli(Pk), independent over objects and shots; the paired differences between
+    doctrines then measure the doctrines, not which run drew the lucky numbers (common random
+    numbers, Law, *Simulation Modeling and Analysis*, 5th ed., 2015, sec. 11.2).
+    """
+
+    def __init__(self, sim: Simulation, evaluator: RunEvaluator, seed: int) -> None:
         self.sim = sim
         self.evaluator = evaluator
-        self.outcome_rng = outcome_rng
+        self.seed = int(seed)
+        #: (n_objects,) shots whose outcome has been drawn against each truth object so far.
+        self.shots = np.zeros(len(sim.truth.ids), np.int64)
+
+    def outcome_draw(self, truth: int) -> float:
+        """The uniform of the next shot to land on truth object ``truth`` (counts the shot)."""
+        n = int(self.shots[truth])
+        self.shots[truth] = n + 1
+        return float(np.random.default_rng([self.seed, _OUTCOME_STREAM, truth, n]).random())
 
     def protected(self, truth: int) -> bool:
         return int(self.sim.truth.allegiance[truth]) in _PROTECTED_ALLEGIANCE
@@ -476,7 +492,7 @@ class _SimulationReferee:
                 # a jamming-immune object (autonomous, GNSS-independent) has no link to jam
                 -1 if sim.truth.jam_immune[truth] else int(sim.truth.rf_protocol[truth]),
             )
-            killed = bool(self.outcome_rng.random() < pk)
+            killed = self.outcome_draw(truth) < pk
         if killed:
             sim.kill(truth, t)
             self.evaluator.observe_defeat(t, truth)
@@ -593,7 +609,6 @@ class RunSession(_LoopParts):
             rf_sensors=frozenset(s.index for s in sim.sensors if s.kind == "rf"),
             tracker_config=tracker_config,
         )
-        self.outcome_rng = np.random.default_rng([seed, _OUTCOME_STREAM])
         site_enu = frame.lla_to_enu(
             np.array([[s.lat_deg, s.lon_deg, 0.0] for s in scenario.sites]).reshape(-1, 3)
         )
@@ -608,7 +623,7 @@ class RunSession(_LoopParts):
             core_radius_m=np.array([s.core_radius_m for s in scenario.sites]),
             config=evaluation or EvaluationConfig(),
         )
-        self.referee = _SimulationReferee(sim, self.evaluator, self.outcome_rng)
+        self.referee = _SimulationReferee(sim, self.evaluator, seed)
         self.n_detections = 0
         self.k = 0
         self.last: TickResult | None = None
