@@ -382,6 +382,47 @@ def test_replay_slider_shows_the_past(
     close_page(page)
 
 
+def test_speed_is_set_only_on_a_live_scenario(browser: Any, service: str, tmp_path: Path) -> None:
+    """The speed selector is enabled on a live scenario; on a recorded run served in replay mode
+    (which answers 409 to ``/scenario/speed``) it and pause/resume are disabled, and the slider
+    is the way through time."""
+    live = open_page(browser, service, "operator")
+    live.wait_for_selector(f'{tid("mode")}[data-mode="live"]', timeout=TIMEOUT_MS)
+    assert live.locator(tid("scenario-speed")).is_enabled()
+    close_page(live)
+    if os.environ.get("DRONEWALL_TEST_SERVICE_URL"):
+        return  # the replay half needs its own service
+    from service_helpers import mixed_scenario
+
+    from dronewall.pipeline import run_scenario
+    from dronewall.service.settings import ServiceSettings
+    from dronewall.service.testing import serve_in_thread
+
+    run = tmp_path / "run"
+    run_scenario(mixed_scenario(tmp_path, duration_s=60), run, seed=0)
+    tokens = tmp_path / "tokens.yaml"
+    tokens.write_text(TOKEN_FILE, encoding="utf-8")
+    with serve_in_thread(ServiceSettings(replay=run, tokens=tokens)) as url:
+        page = open_page(browser, url.rstrip("/"), "operator")
+        page.wait_for_selector(f'{tid("mode")}[data-mode="replay"]', timeout=TIMEOUT_MS)
+        speed = page.locator(tid("scenario-speed"))
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=\"scenario-speed\"]').disabled",
+            timeout=TIMEOUT_MS,
+        )
+        assert "recorded run" in (speed.get_attribute("title") or "")
+        assert page.locator(tid("scenario-pause")).is_disabled()
+        assert page.locator(tid("scenario-resume")).is_disabled()
+        with httpx.Client(base_url=url.rstrip("/"), timeout=10.0) as c:
+            r = c.post(
+                "/api/v1/scenario/speed",
+                json={"speed": 4},
+                headers={"Authorization": f"Bearer {TOKENS['operator']}"},
+            )
+        assert r.status_code == 409
+        close_page(page)
+
+
 def test_reconnects_when_the_stream_drops(
     browser: Any, service: str, api: Callable[[str], Api]
 ) -> None:

@@ -144,6 +144,11 @@ function renderStatus() {
   if (controls) controls.hidden = !s.mode || ingest;
   inputsEl.hidden = !ingest;
   const sel = $("scenario-speed");
+  // Only a live scenario has a speed to set: a recorded run (replay mode) answers 409.
+  if (sel) {
+    sel.disabled = s.mode !== "live";
+    sel.title = sel.disabled ? "a recorded run has no speed: move the time slider" : "run speed";
+  }
   if (s.speed !== undefined && sel) {
     if (document.activeElement !== sel && ![...sel.options].some((o) => Number(o.value) === Number(s.speed))) {
       const o = document.createElement("option");
