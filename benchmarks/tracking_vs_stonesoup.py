@@ -49,6 +49,15 @@ Scenarios (2-D, 1 s scans unless said, ENU metres with x = east, y = north, sens
     lateral (45-180°), and stops (brake and accelerate at 5-10 m/s², hold 5-20 s); detected as
     ``cv``. Stone Soup's filters and our NCV probes take the best q of our NCV sweep (``Q_FPV``);
     a confirmed track still dies at its 4th missed scan (``confirmed_max_coast_s`` 7 s).
+``manoeuvring-switch`` (``manoeuvring-switch-w<ω>``)
+    Manoeuvring targets from Stone Soup's own ``SwitchMultiTargetGroundTruthSimulator``: 20
+    targets (speed 5-30 m/s, random heading, no births or deaths) that switch, as a Markov chain
+    sampled every scan, between nearly constant velocity and Stone Soup's ``KnownTurnRate`` at
+    ``+ω`` and ``-ω`` (all three with noise ``SWITCH_Q`` m²/s³): a straight leg lasts 20 s on
+    average (stay probability 0.95), a turn 10 s (0.9), so a turn changes the heading by about
+    ``10 ω`` rad. ``ω`` = ``SWITCH_TURN_RATE`` (0.6 rad/s) unless the name gives it
+    (``manoeuvring-switch-w1.0``). Detected as ``cv``. Not in the default run: the IMM-against-CV
+    experiment ``benchmarks/tracking/imm_gating.py`` uses it.
 
 The IMM against constant velocity alone (``--probes``, manoeuvring scenarios): our tracker with
 ``motion_model="ncv"`` at every q_h of ``NCV_SWEEP`` (same detections, initiator, association and
@@ -132,6 +141,9 @@ Q_CROSSING = 0.01  # m²/s³, truth and filter of the crossing scenario
 Q_MANOEUVRING = 9.0  # m²/s³, filter of the manoeuvring scenario (≈ (3 m/s²)² · 1 s)
 Q_FPV = 50.0  # m²/s³, Stone Soup's filter on manoeuvring-fpv: the best q of our NCV sweep there
 SPEED_MIN, SPEED_MAX = 5.0, 30.0  # m/s, small drones
+SWITCH_TURN_RATE = 0.6  # rad/s, ω of manoeuvring-switch (see make_switching)
+SWITCH_Q = 0.5  # m²/s³, noise of each of its truth models
+SWITCH_STAY = (0.95, 0.9)  # per scan: P(stay straight), P(stay in a turn)
 DEATH_P = 0.002  # per scan (cv)
 RADAR_SIGMA_RANGE_M = 10.0
 RADAR_SIGMA_BEARING_RAD = math.radians(0.5)
@@ -194,6 +206,8 @@ OUR_CONFIG: dict[str, dict[str, Any]] = {
     "crossing": {**_COMMON, "motion_model": "ncv", "q_horizontal": Q_CROSSING},
     # The drone IMM (cruise, turns, hover) with the same manoeuvre noise as the NCV peers.
     "manoeuvring": {**_COMMON, "motion_model": "imm", "q_horizontal": Q_MANOEUVRING},
+    # Stone Soup's switching truth: the same filter as the manoeuvring drones
+    "manoeuvring-switch": {**_COMMON, "motion_model": "imm", "q_horizontal": Q_MANOEUVRING},
     # 2 s scans: a confirmed track still dies at its 4th missed scan in a row
     "manoeuvring-fpv": {
         **_COMMON,
@@ -206,7 +220,7 @@ OUR_CONFIG: dict[str, dict[str, Any]] = {
 # --probes: extra runs of our tracker with these overrides of OUR_CONFIG, to see in the same run
 # what another choice would buy. Rows "ours, probe <name>". A probe whose overrides leave a
 # scenario's configuration unchanged is not run for it; "_families" limits a probe to some.
-MANOEUVRING = ("manoeuvring", "manoeuvring-fpv")
+MANOEUVRING = ("manoeuvring", "manoeuvring-fpv", "manoeuvring-switch")
 NCV_SWEEP = (0.5, 2.0, 4.0, 9.0, 16.0, 25.0, 50.0, 100.0, 200.0)  # m²/s³
 IMM_BANK_RATES = (0.2, 0.5, 1.0)  # rad/s
 OUR_PROBES: dict[str, dict[str, Any]] = {
@@ -715,6 +729,84 @@ def make_manoeuvring(n: int, n_scans: int, seed: int, *, fpv: bool = False) -> S
         truth_of=truth_of,
         sim_s=time.perf_counter() - t0,
         scan_s=m.scan_s,
+    )
+
+
+def make_switching(n: int, n_scans: int, seed: int, *, turn_rate: float) -> Scenario:
+    """``manoeuvring-switch``: Stone Soup's ``SwitchMultiTargetGroundTruthSimulator`` between
+    NCV and ``KnownTurnRate(±turn_rate)`` (rad/s), detected as ``cv``.
+
+    The mode chain, per scan: straight → straight ``SWITCH_STAY[0]``, → either turn
+    ``(1 − SWITCH_STAY[0]) / 2``; turn → same turn ``SWITCH_STAY[1]``, → straight the rest (a turn
+    never reverses into the other at once). Every target starts straight at a uniform position in
+    the middle 80 % of the square.
+    """
+    from stonesoup.models.transition.linear import KnownTurnRate
+    from stonesoup.simulator.simple import SwitchMultiTargetGroundTruthSimulator
+    from stonesoup.types.array import CovarianceMatrix, StateVector
+    from stonesoup.types.state import GaussianState
+
+    name = "manoeuvring-switch"
+    w = float(turn_rate)
+    s_cv, s_turn = SWITCH_STAY
+    probs = np.array(
+        [
+            [s_cv, (1 - s_cv) / 2, (1 - s_cv) / 2],
+            [1 - s_turn, s_turn, 0.0],
+            [1 - s_turn, 0.0, s_turn],
+        ]
+    )
+    models = [
+        _cv_transition(SWITCH_Q, _seed(seed, name + "cv")),
+        KnownTurnRate([SWITCH_Q, SWITCH_Q], w, seed=_seed(seed, name + "left")),
+        KnownTurnRate([SWITCH_Q, SWITCH_Q], -w, seed=_seed(seed, name + "right")),
+    ]
+    rng = np.random.default_rng(_seed(seed, name))
+    t0 = time.perf_counter()
+    truth_sim = SwitchMultiTargetGroundTruthSimulator(
+        initial_state=GaussianState(  # unused: no births
+            StateVector([0.0, 0.0, 0.0, 0.0]), CovarianceMatrix(np.eye(4)), timestamp=START
+        ),
+        transition_models=models,
+        model_probs=probs,
+        timestep=datetime.timedelta(seconds=SCAN_S),
+        number_steps=n_scans,
+        birth_rate=0.0,
+        death_probability=0.0,
+        preexisting_states=_random_states(rng, n, 0.8 * HALF_SIDE_M),
+        seed=_seed(seed, name + "modes"),
+    )
+    half = HALF_SIDE_M
+    clutter_rate = CLUTTER_PER_KM2 * (2 * half / 1e3) ** 2
+    model = _cartesian_model(_seed(seed, name + "z"))
+    times, dets, xy, truth_of, lam = _detect(
+        truth_sim,
+        measurement_model=model,
+        meas_range=np.array([[-half, half], [-half, half]]),
+        clutter_rate=clutter_rate,
+        seed=_seed(seed, name + "d"),
+    )
+    return Scenario(
+        name=f"{name}-w{w:g}",
+        family=name,
+        description=(
+            f"{n} targets from Stone Soup's SwitchMultiTargetGroundTruthSimulator: NCV and "
+            f"KnownTurnRate ±{w:g} rad/s (q {SWITCH_Q:g} m²/s³), straight legs of 20 s and turns "
+            f"of 10 s on average, speed {SPEED_MIN:g}-{SPEED_MAX:g} m/s; σ {SIGMA_POS_M:.0f} m, "
+            f"P_D {P_D}, clutter {clutter_rate:.0f}/scan; Stone Soup filters NCV q "
+            f"{Q_MANOEUVRING:g} m²/s³"
+        ),
+        n_targets=n,
+        polar=False,
+        q=Q_MANOEUVRING,
+        measurement_model=model,
+        clutter_spatial_density=lam,
+        clutter_rate=clutter_rate,
+        times=times,
+        detections=dets,
+        truth_xy=xy,
+        truth_of=truth_of,
+        sim_s=time.perf_counter() - t0,
     )
 
 
@@ -1454,6 +1546,9 @@ def build(name: str, quick: bool, n_scans: int, seed: int) -> Scenario:
         return make_manoeuvring(6 if quick else 20, n_scans, seed)
     if name == "manoeuvring-fpv":
         return make_manoeuvring(6 if quick else 20, n_scans, seed, fpv=True)
+    if name == "manoeuvring-switch" or name.startswith("manoeuvring-switch-w"):
+        w = float(name.removeprefix("manoeuvring-switch-w")) if "-w" in name else SWITCH_TURN_RATE
+        return make_switching(6 if quick else 20, n_scans, seed, turn_rate=w)
     raise SystemExit(f"unknown scenario {name!r}; choose from {', '.join(ALL_SCENARIOS)}")
 
 
