@@ -118,7 +118,7 @@ import textwrap  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable, Iterator, Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import Any, NamedTuple  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -359,6 +359,33 @@ def _detect(
     return times, dets, truth_xy, truth_of, sim.clutter_spatial_density
 
 
+class _Detected(NamedTuple):
+    """What :func:`_detect_in_square` returns."""
+
+    model: Any  # the LinearGaussian position model
+    clutter_rate: float  # clutter plots per scan
+    times: list[datetime.datetime]
+    dets: list[set[Any]]
+    xy: list[np.ndarray]
+    truth_of: dict[int, int]
+    lam: float  # Stone Soup's clutter spatial density
+
+
+def _detect_in_square(truth_sim: Any, name: str, seed: int, half: float) -> _Detected:
+    """Detect ``truth_sim`` with the position sensor (σ ``SIGMA_POS_M``, ``P_D``) and uniform
+    clutter of ``CLUTTER_PER_KM2`` in the square ``±half`` m; seeds derived from ``name``."""
+    clutter_rate = CLUTTER_PER_KM2 * (2 * half / 1e3) ** 2
+    model = _cartesian_model(_seed(seed, name + "z"))
+    times, dets, xy, truth_of, lam = _detect(
+        truth_sim,
+        measurement_model=model,
+        meas_range=np.array([[-half, half], [-half, half]]),
+        clutter_rate=clutter_rate,
+        seed=_seed(seed, name + "d"),
+    )
+    return _Detected(model, clutter_rate, times, dets, xy, truth_of, lam)
+
+
 def make_cv(n: int, n_scans: int, seed: int) -> Scenario:
     from stonesoup.simulator.simple import MultiTargetGroundTruthSimulator
     from stonesoup.types.array import CovarianceMatrix, StateVector
@@ -367,7 +394,6 @@ def make_cv(n: int, n_scans: int, seed: int) -> Scenario:
     name = f"cv-{n}"
     half = HALF_SIDE_M * max(1.0, math.sqrt(n / (DENSITY_PER_KM2 * (2 * HALF_SIDE_M / 1e3) ** 2)))
     rng = np.random.default_rng(_seed(seed, name))
-    area_km2 = (2 * half / 1e3) ** 2
     truth_sim = MultiTargetGroundTruthSimulator(
         transition_model=_cv_transition(Q_CV, _seed(seed, name + "q")),
         initial_state=GaussianState(  # births: anywhere in the square's centre half, ~15 m/s
@@ -382,15 +408,9 @@ def make_cv(n: int, n_scans: int, seed: int) -> Scenario:
         preexisting_states=_random_states(rng, n, half * 0.9),
         seed=_seed(seed, name + "gt"),
     )
-    clutter_rate = CLUTTER_PER_KM2 * area_km2
-    model = _cartesian_model(_seed(seed, name + "z"))
     t0 = time.perf_counter()
-    times, dets, xy, truth_of, lam = _detect(
-        truth_sim,
-        measurement_model=model,
-        meas_range=np.array([[-half, half], [-half, half]]),
-        clutter_rate=clutter_rate,
-        seed=_seed(seed, name + "d"),
+    model, clutter_rate, times, dets, xy, truth_of, lam = _detect_in_square(
+        truth_sim, name, seed, half
     )
     return Scenario(
         name=name,
@@ -511,16 +531,9 @@ def make_crossing(n_groups: int, n_scans: int, seed: int) -> Scenario:
         preexisting_states=states,
         seed=_seed(seed, name + "gt"),
     )
-    half = HALF_SIDE_M
-    clutter_rate = CLUTTER_PER_KM2 * (2 * half / 1e3) ** 2
-    model = _cartesian_model(_seed(seed, name + "z"))
     t0 = time.perf_counter()
-    times, dets, xy, truth_of, lam = _detect(
-        truth_sim,
-        measurement_model=model,
-        meas_range=np.array([[-half, half], [-half, half]]),
-        clutter_rate=clutter_rate,
-        seed=_seed(seed, name + "d"),
+    model, clutter_rate, times, dets, xy, truth_of, lam = _detect_in_square(
+        truth_sim, name, seed, HALF_SIDE_M
     )
     return Scenario(
         name=name,
@@ -685,16 +698,9 @@ def make_manoeuvring(n: int, n_scans: int, seed: int, *, fpv: bool = False) -> S
     name = "manoeuvring-fpv" if fpv else "manoeuvring"
     rng = np.random.default_rng(_seed(seed, name))
     truth_sim = ReplayGroundTruth(states=manoeuvring_truth(n, n_scans, rng, m))
-    half = HALF_SIDE_M
-    clutter_rate = CLUTTER_PER_KM2 * (2 * half / 1e3) ** 2
-    model = _cartesian_model(_seed(seed, name + "z"))
     t0 = time.perf_counter()
-    times, dets, xy, truth_of, lam = _detect(
-        truth_sim,
-        measurement_model=model,
-        meas_range=np.array([[-half, half], [-half, half]]),
-        clutter_rate=clutter_rate,
-        seed=_seed(seed, name + "d"),
+    model, clutter_rate, times, dets, xy, truth_of, lam = _detect_in_square(
+        truth_sim, name, seed, HALF_SIDE_M
     )
     q = Q_FPV if fpv else Q_MANOEUVRING
     if fpv:
@@ -776,15 +782,8 @@ def make_switching(n: int, n_scans: int, seed: int, *, turn_rate: float) -> Scen
         preexisting_states=_random_states(rng, n, 0.8 * HALF_SIDE_M),
         seed=_seed(seed, name + "modes"),
     )
-    half = HALF_SIDE_M
-    clutter_rate = CLUTTER_PER_KM2 * (2 * half / 1e3) ** 2
-    model = _cartesian_model(_seed(seed, name + "z"))
-    times, dets, xy, truth_of, lam = _detect(
-        truth_sim,
-        measurement_model=model,
-        meas_range=np.array([[-half, half], [-half, half]]),
-        clutter_rate=clutter_rate,
-        seed=_seed(seed, name + "d"),
+    model, clutter_rate, times, dets, xy, truth_of, lam = _detect_in_square(
+        truth_sim, name, seed, HALF_SIDE_M
     )
     return Scenario(
         name=f"{name}-w{w:g}",
