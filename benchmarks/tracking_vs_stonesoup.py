@@ -370,6 +370,18 @@ class _Detected(NamedTuple):
     truth_of: dict[int, int]
     lam: float  # Stone Soup's clutter spatial density
 
+    def scenario_fields(self) -> dict[str, Any]:
+        """The :class:`Scenario` fields these detections fill."""
+        return {
+            "measurement_model": self.model,
+            "clutter_spatial_density": self.lam,
+            "clutter_rate": self.clutter_rate,
+            "times": self.times,
+            "detections": self.dets,
+            "truth_xy": self.xy,
+            "truth_of": self.truth_of,
+        }
+
 
 def _detect_in_square(truth_sim: Any, name: str, seed: int, half: float) -> _Detected:
     """Detect ``truth_sim`` with the position sensor (σ ``SIGMA_POS_M``, ``P_D``) and uniform
@@ -409,27 +421,19 @@ def make_cv(n: int, n_scans: int, seed: int) -> Scenario:
         seed=_seed(seed, name + "gt"),
     )
     t0 = time.perf_counter()
-    model, clutter_rate, times, dets, xy, truth_of, lam = _detect_in_square(
-        truth_sim, name, seed, half
-    )
+    d = _detect_in_square(truth_sim, name, seed, half)
     return Scenario(
         name=name,
         family="cv",
         description=(
             f"{n} NCV targets (q {Q_CV} m²/s³, 5-30 m/s) in {2 * half / 1e3:.1f} km square, "
             f"births/deaths {DEATH_P}/scan; σ {SIGMA_POS_M:.0f} m, P_D {P_D}, "
-            f"clutter {clutter_rate:.0f}/scan"
+            f"clutter {d.clutter_rate:.0f}/scan"
         ),
         n_targets=n,
         polar=False,
         q=Q_CV,
-        measurement_model=model,
-        clutter_spatial_density=lam,
-        clutter_rate=clutter_rate,
-        times=times,
-        detections=dets,
-        truth_xy=xy,
-        truth_of=truth_of,
+        **d.scenario_fields(),
         stonesoup=n <= 1000,
         sim_s=time.perf_counter() - t0,
     )
@@ -532,27 +536,19 @@ def make_crossing(n_groups: int, n_scans: int, seed: int) -> Scenario:
         seed=_seed(seed, name + "gt"),
     )
     t0 = time.perf_counter()
-    model, clutter_rate, times, dets, xy, truth_of, lam = _detect_in_square(
-        truth_sim, name, seed, HALF_SIDE_M
-    )
+    d = _detect_in_square(truth_sim, name, seed, HALF_SIDE_M)
     return Scenario(
         name=name,
         family="crossing",
         description=(
             f"{3 * n_groups} targets in {n_groups} groups of 3 crossing one point at t = "
             f"{t_cross:.0f} s, 12-20° apart, 10-20 m/s (q {Q_CROSSING} m²/s³); σ "
-            f"{SIGMA_POS_M:.0f} m, P_D {P_D}, clutter {clutter_rate:.0f}/scan"
+            f"{SIGMA_POS_M:.0f} m, P_D {P_D}, clutter {d.clutter_rate:.0f}/scan"
         ),
         n_targets=3 * n_groups,
         polar=False,
         q=Q_CROSSING,
-        measurement_model=model,
-        clutter_spatial_density=lam,
-        clutter_rate=clutter_rate,
-        times=times,
-        detections=dets,
-        truth_xy=xy,
-        truth_of=truth_of,
+        **d.scenario_fields(),
         sim_s=time.perf_counter() - t0,
     )
 
@@ -699,9 +695,7 @@ def make_manoeuvring(n: int, n_scans: int, seed: int, *, fpv: bool = False) -> S
     rng = np.random.default_rng(_seed(seed, name))
     truth_sim = ReplayGroundTruth(states=manoeuvring_truth(n, n_scans, rng, m))
     t0 = time.perf_counter()
-    model, clutter_rate, times, dets, xy, truth_of, lam = _detect_in_square(
-        truth_sim, name, seed, HALF_SIDE_M
-    )
+    d = _detect_in_square(truth_sim, name, seed, HALF_SIDE_M)
     q = Q_FPV if fpv else Q_MANOEUVRING
     if fpv:
         what = (
@@ -720,19 +714,13 @@ def make_manoeuvring(n: int, n_scans: int, seed: int, *, fpv: bool = False) -> S
         name=name,
         family=name,
         description=(
-            f"{what}; σ {SIGMA_POS_M:.0f} m, P_D {P_D}, clutter {clutter_rate:.0f}/scan; "
+            f"{what}; σ {SIGMA_POS_M:.0f} m, P_D {P_D}, clutter {d.clutter_rate:.0f}/scan; "
             f"Stone Soup filters NCV q {q:g} m²/s³"
         ),
         n_targets=n,
         polar=False,
         q=q,
-        measurement_model=model,
-        clutter_spatial_density=lam,
-        clutter_rate=clutter_rate,
-        times=times,
-        detections=dets,
-        truth_xy=xy,
-        truth_of=truth_of,
+        **d.scenario_fields(),
         sim_s=time.perf_counter() - t0,
         scan_s=m.scan_s,
     )
@@ -782,9 +770,7 @@ def make_switching(n: int, n_scans: int, seed: int, *, turn_rate: float) -> Scen
         preexisting_states=_random_states(rng, n, 0.8 * HALF_SIDE_M),
         seed=_seed(seed, name + "modes"),
     )
-    model, clutter_rate, times, dets, xy, truth_of, lam = _detect_in_square(
-        truth_sim, name, seed, HALF_SIDE_M
-    )
+    d = _detect_in_square(truth_sim, name, seed, HALF_SIDE_M)
     return Scenario(
         name=f"{name}-w{w:g}",
         family=name,
@@ -792,19 +778,13 @@ def make_switching(n: int, n_scans: int, seed: int, *, turn_rate: float) -> Scen
             f"{n} targets from Stone Soup's SwitchMultiTargetGroundTruthSimulator: NCV and "
             f"KnownTurnRate ±{w:g} rad/s (q {SWITCH_Q:g} m²/s³), straight legs of 20 s and turns "
             f"of 10 s on average, speed {SPEED_MIN:g}-{SPEED_MAX:g} m/s; σ {SIGMA_POS_M:.0f} m, "
-            f"P_D {P_D}, clutter {clutter_rate:.0f}/scan; Stone Soup filters NCV q "
+            f"P_D {P_D}, clutter {d.clutter_rate:.0f}/scan; Stone Soup filters NCV q "
             f"{Q_MANOEUVRING:g} m²/s³"
         ),
         n_targets=n,
         polar=False,
         q=Q_MANOEUVRING,
-        measurement_model=model,
-        clutter_spatial_density=lam,
-        clutter_rate=clutter_rate,
-        times=times,
-        detections=dets,
-        truth_xy=xy,
-        truth_of=truth_of,
+        **d.scenario_fields(),
         sim_s=time.perf_counter() - t0,
     )
 
