@@ -116,13 +116,27 @@ def demo(
 
 @app.command()
 def report(
-    run_dir: Annotated[Path, typer.Argument(help="A run folder written by 'dronewall run'.")],
+    run_dir: Annotated[
+        Path,
+        typer.Argument(
+            help="A run folder: written by 'dronewall run', 'replay-capture --area' or 'ingest' "
+            "with an area."
+        ),
+    ],
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="The event store the run was recorded in, when not RUN_DIR/events.sqlite: a "
+            "path or an SQLAlchemy URL (postgresql://...).",
+        ),
+    ] = None,
 ) -> None:
-    """Rebuild report.html of a run folder from its events.sqlite and summary.json."""
+    """Rebuild report.html of a run folder from its summary.json and the run's event store."""
     from dronewall.report import write_report
 
     try:
-        path = write_report(run_dir)
+        path = write_report(run_dir, db)
     except DronewallError as exc:
         raise _fail(exc) from exc
     console.print(f"report: [link=file://{path.resolve()}]{path}[/]")
@@ -323,7 +337,8 @@ def replay_capture(
         typer.Option(
             "--db",
             help="Event store of the picture (with --area): a path or an SQLAlchemy URL "
-            "(postgresql://...). Default: OUT/events.sqlite, with OUT/report.html.",
+            "(postgresql://...). Default: OUT/events.sqlite. OUT/report.html is written from "
+            "it either way.",
         ),
     ] = None,
 ) -> None:
@@ -392,6 +407,7 @@ def replay_capture(
     console.print(table)
     if area is not None:
         _print_picture(s)
+        _print_report(result.report, result.report_error, result.out_dir, db is not None)
     console.print(f"output: {result.out_dir}")
 
 
@@ -465,6 +481,23 @@ def ingest(
     )
     if cfg.area is not None:
         _print_picture(summary)
+        if runner.session is not None:
+            elsewhere = runner.store_at != runner.record_dir / "events.sqlite"
+            _print_report(runner.report, runner.report_error, runner.record_dir, elsewhere)
+
+
+def _print_report(path: Path | None, error: str | None, run_dir: Path, elsewhere: bool) -> None:
+    """Where the report of a recorded picture is, or why it is not (the run is in its store)."""
+    if path is not None:
+        console.print(f"report: [link=file://{path.resolve()}]{path}[/]")
+    elif error is not None:
+        again = f"dronewall report {run_dir}" + (" --db STORE" if elsewhere else "")
+        err_console.print(
+            f"[bold yellow]warning:[/] no report written: {error}; the run is in its store, "
+            f"and '{again}' writes the report from it",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 _SHOWN_ITEMS = 20

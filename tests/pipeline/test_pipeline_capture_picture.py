@@ -159,9 +159,14 @@ def test_a_store_elsewhere_holds_the_run_and_the_folder_names_it(tmp_path: Path)
     out = tmp_path / "out"
     capture = shared("netrid-interuss-test-flights", "zurich.json")
     first = replay_capture(capture, out, area=load_area("tihange-loiter"), db=db).summary
-    second = replay_capture(capture, out, area=load_area("tihange-loiter"), db=db).summary
+    result = replay_capture(capture, out, area=load_area("tihange-loiter"), db=db)
+    second = result.summary
     assert not (out / "events.sqlite").exists()
-    assert not (out / "report.html").exists()
+    # the report is written into the folder from the store elsewhere, of the run it names
+    assert result.report == out.resolve() / "report.html"
+    assert result.report_error is None
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "tihange-loiter" in report
     assert first["store"] == second["store"] == str(db)
     assert second["run_id"] == first["run_id"] + 1  # runs are appended to the store
     with EventStore.open(db, create=False) as store:

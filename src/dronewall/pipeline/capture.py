@@ -18,9 +18,9 @@ through the whole picture instead of the tracker alone: a
 :class:`~dronewall.pipeline.session.StreamSession` classifies, identifies, scores the threat to
 the area's sites, raises alerts and proposes engagements (decision support: nobody answers a
 replay, so proposals expire at their time to live), and records everything in an event store
-(``events.sqlite`` in the output, with ``report.html``, or the store at ``db``, a path or a
-PostgreSQL URL). ``tracks.jsonl`` then carries each track's class, and ``summary.json`` the
-alerts and proposals by name.
+(``events.sqlite`` in the output, or the store at ``db``, a path or a PostgreSQL URL); the
+run's ``report.html`` is written into the output from that store. ``tracks.jsonl`` then
+carries each track's class, and ``summary.json`` the alerts and proposals by name.
 
 A detection file (``docs/formats/detections.md``, e.g. the ``detections.jsonl`` that a replay or
 ``dronewall ingest`` recorded) is replayed as it is (format ``detections``).
@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import json
+import logging
 import os
 import time
 from collections.abc import Iterator, Mapping
@@ -53,12 +54,14 @@ from dronewall.picture import EventStore
 from dronewall.pipeline.output import atomic_directory
 from dronewall.pipeline.session import StreamSession
 from dronewall.pipeline.stream import StreamResult, count_scans, track_stream
-from dronewall.report import write_report
+from dronewall.report import try_write_report
 from dronewall.sim import Scenario
 from dronewall.tracking import TrackerConfig
 from dronewall.world import World, load_world
 
 MAX_REPORTED_ERRORS = 1000
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +71,10 @@ class ReplayResult:
     out_dir: Path
     summary: dict[str, Any]
     stream: StreamResult
+    report: Path | None = None
+    """``out_dir/report.html`` when the picture was recorded and its report written."""
+    report_error: str | None = None
+    """Why the report of a recorded picture was not written (the run is in its store)."""
 
 
 def record_line(record: DetectionRecord) -> str | None:
@@ -137,7 +144,8 @@ def replay_capture(
         Default: the packaged world model (with ``area``).
     db : path or URL, optional
         The event store (with ``area``): an SQLite path or an SQLAlchemy URL
-        (``postgresql://...``). Default: ``out_dir/events.sqlite``, with ``out_dir/report.html``.
+        (``postgresql://...``). Default: ``out_dir/events.sqlite``. ``out_dir/report.html``
+        is written from the store either way.
 
     Raises
     ------
@@ -220,13 +228,26 @@ def replay_capture(
             (work / "summary.json").write_text(
                 json.dumps(summary, indent=2, allow_nan=False) + "\n", encoding="utf-8"
             )
-            if recorded and db is None:
-                write_report(work)
+            report: Path | None = None
+            report_error: str | None = None
+            if recorded:  # from the store, wherever it is; the data stays if this fails
+                report, report_error = try_write_report(work, db)
     except BaseException:
         if picture is not None:
             picture.fail()
         raise
-    return ReplayResult(out.resolve(), summary, stream)
+    if report_error is not None:
+        _log.error(
+            "no report written in %s: %s; 'dronewall report %s%s' writes it from the store",
+            out, report_error, out, "" if db is None else " --db STORE",
+        )  # fmt: skip
+    return ReplayResult(
+        out.resolve(),
+        summary,
+        stream,
+        None if report is None else out.resolve() / report.name,
+        report_error,
+    )
 
 
 #: The format name of a detection file given to ``replay-capture``.

@@ -20,7 +20,7 @@ With a defended area (``area:`` in the configuration) every frame goes through t
 picture (:class:`~dronewall.pipeline.session.StreamSession`): classes, identities, threats to the
 area's sites, alerts and engagement proposals (decision support; a proposal nobody answers expires
 at its time to live), recorded in the event store (``store:``, default
-``record_dir/events.sqlite``, where ``report.html`` is written at the end).
+``record_dir/events.sqlite``); ``record_dir/report.html`` is written from it at the end.
 
 Everything decoded is recorded as it arrives: ``record_dir/detections.jsonl`` (a detection file,
 replayable with ``dronewall track``), ``record_dir/tracks.jsonl`` (a track file) and, at the end,
@@ -54,7 +54,7 @@ from dronewall.pipeline.capture import STORE_FILE, record_line
 from dronewall.pipeline.schema import IngestConfig, InputSpec
 from dronewall.pipeline.session import StreamSession, TickResult
 from dronewall.pipeline.stream import count_scans
-from dronewall.report import write_report
+from dronewall.report import try_write_report
 from dronewall.sim import Scenario
 from dronewall.tracking import MultiSensorTracker, TrackerConfig
 from dronewall.world import World, load_world
@@ -165,6 +165,8 @@ class Ingest:
         self.tracker_config = tracker_config
         self.session: StreamSession | None = None
         self._store: EventStore | None = None
+        self.report: Path | None = None  # record_dir/report.html once the run has finished
+        self.report_error: str | None = None  # why it was not written
         self.reader = DetectionReader([], frame=frame, max_errors=MAX_REPORTED_ERRORS)
         self.tracker = MultiSensorTracker(tracker_config or TrackerConfig())
         self.record_dir = Path(record_dir if record_dir is not None else config.record_dir)
@@ -447,7 +449,9 @@ class Ingest:
         return self.session
 
     def _finish_picture(self, summary: dict[str, Any], status: str) -> None:
-        """Record the end of the picture's run and, for a store in ``record_dir``, the report."""
+        """Record the end of the picture's run and write ``record_dir/report.html`` from its store
+        (wherever the store is). A report that cannot be written is logged and kept in
+        ``report_error``: the run is in the store, and ``dronewall report`` writes it later."""
         session, store = self.session, self._store
         if session is None or store is None:
             return
@@ -456,8 +460,17 @@ class Ingest:
         finally:
             store.close()
             self._store = None
-        if status == "finished" and self.store_at == self.record_dir / STORE_FILE:
-            write_report(self.record_dir)
+        if status != "finished":
+            return
+        elsewhere = None if self.store_at == self.record_dir / STORE_FILE else self.store_at
+        self.report, self.report_error = try_write_report(self.record_dir, elsewhere)
+        if self.report_error is not None:  # the run is stored; only its page is missing
+            log.error(
+                "no report written in %s: %s; the run is recorded in %s, and 'dronewall report "
+                "%s%s' writes the report from it",
+                self.record_dir, self.report_error, _store_name(self.store_at), self.record_dir,
+                "" if elsewhere is None else " --db STORE",
+            )  # fmt: skip
 
     # ------------------------------------------------------------ run
 

@@ -1,6 +1,14 @@
 """Reports: a self-contained HTML page per run, from its summary and event store."""
 
 from dronewall.report.data import RunData, load_run, load_summary, read_run
-from dronewall.report.html import render_report, write_report
+from dronewall.report.html import render_report, try_write_report, write_report
 
-__all__ = ["RunData", "load_run", "load_summary", "read_run", "render_report", "write_report"]
+__all__ = [
+    "RunData",
+    "load_run",
+    "load_summary",
+    "read_run",
+    "render_report",
+    "try_write_report",
+    "write_report",
+]

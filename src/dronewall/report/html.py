@@ -1,6 +1,7 @@
 """The run report: one self-contained HTML file from a run directory.
 
-:func:`write_report` reads ``run_dir/summary.json`` and ``run_dir/events.sqlite`` (see
+:func:`write_report` reads ``run_dir/summary.json`` and the run's record from
+``run_dir/events.sqlite`` or the store it was recorded in elsewhere (see
 :mod:`dronewall.report.data`) and writes ``run_dir/report.html``: a title, the metrics table, the
 threats table, a map and a timeline (PNG, embedded as base64 ``data:`` URIs), and the first
 :data:`MAX_EVENT_ROWS` alert / recommendation / decision / engagement / outcome / leak events
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import base64
 import math
+import os
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from html import escape
@@ -20,8 +23,9 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from dronewall.picture import Event
-from dronewall.report.data import RunData, load_run
+from dronewall.core.errors import DronewallError
+from dronewall.picture import Event, EventStore
+from dronewall.report.data import SUMMARY_FILE, RunData, load_run, load_summary, read_run
 from dronewall.report.figures import alert_level, map_png, timeline_png
 
 REPORT_FILE = "report.html"
@@ -379,18 +383,61 @@ and summary. Base map: Natural Earth (public domain), via world-atlas.</footer>
 """  # fmt: skip
 
 
-def write_report(run_dir: Path) -> Path:
+def write_report(run_dir: Path, store: str | os.PathLike[str] | EventStore | None = None) -> Path:
     """Write ``run_dir/report.html`` from the run's summary and event store; return its path.
+
+    Parameters
+    ----------
+    run_dir
+        The run folder: ``summary.json`` names the run (``run_id``, else its scenario and seed).
+    store
+        Where the run is recorded. ``None`` (default): ``run_dir/events.sqlite``. A path or an
+        ``EventStore.open`` URL (``postgresql://...``) for a run recorded elsewhere (``--db``, an
+        ingest's ``store:``), opened for reading and closed again; or an open
+        :class:`~dronewall.picture.EventStore`, read and left open.
+
+    The file is replaced atomically: a reader never sees half a report, and a failure leaves the
+    previous report as it was.
 
     Raises
     ------
     InputError
         ``summary.json`` is missing or malformed (the error names the file and field).
     StoreError
-        ``events.sqlite`` is missing, unreadable or of another schema version (naming the file).
+        The store is missing, unreachable, of another schema version or lacks the run (the error
+        names the file or URL, without password).
     """
     run_dir = Path(run_dir)
-    data = load_run(run_dir)
+    if store is None:
+        data = load_run(run_dir)
+    elif isinstance(store, EventStore):
+        data = read_run(store, run_dir, load_summary(run_dir / SUMMARY_FILE))
+    else:
+        summary = load_summary(run_dir / SUMMARY_FILE)
+        where = store if isinstance(store, str) else Path(store)
+        with EventStore.open(where, create=False) as opened:
+            data = read_run(opened, run_dir, summary)
     out = run_dir / REPORT_FILE
-    out.write_text(render_report(data), encoding="utf-8")
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        tmp.write_text(render_report(data), encoding="utf-8")
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
     return out
+
+
+def try_write_report(
+    run_dir: Path, store: str | os.PathLike[str] | EventStore | None = None
+) -> tuple[Path | None, str | None]:
+    """:func:`write_report`, for the end of a recording: ``(path, None)``, or ``(None, why)``
+    when the report could not be written (a store error, an unreadable summary, a full disk).
+
+    The run's data is in its store already; the report is derived from it and can be written
+    again later (``dronewall report RUN_DIR [--db STORE]``), so a recorder logs ``why`` and
+    keeps what it wrote instead of failing.
+    """
+    try:
+        return write_report(run_dir, store), None
+    except (DronewallError, OSError) as exc:
+        return None, str(exc)

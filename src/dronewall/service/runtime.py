@@ -14,9 +14,8 @@ fire units with their full magazines) is served from the start (:func:`area_view
 run yet and no tracks); the run begins at the first frame with detections and its view
 (:func:`stream_view`) replaces it. The frames come from the inputs, so the scenario controls
 (start, pause, resume, speed) answer 409. When the service stops, the ingest writes
-``record_dir/summary.json`` and, for its default store, ``report.html``; for a store elsewhere
-(``--db``, ``store:``) the service writes ``record_dir/report.html`` from that store
-(:func:`write_store_report`).
+``record_dir/summary.json`` and ``report.html``, read back from its store wherever that is
+(``record_dir/events.sqlite`` by default, or ``--db``, ``store:``).
 
 Modes (``/api/v1/health`` ``mode``): ``idle`` (nothing loaded), ``live`` (a scenario run live),
 ``ingest`` (live inputs), ``replay`` (a recorded run, read-only).
@@ -33,7 +32,6 @@ import contextlib
 import json
 import logging
 import math
-import os
 import tempfile
 import threading
 import time
@@ -47,14 +45,12 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 
 import dronewall
-from dronewall.core.errors import ConfigError, DronewallError, InputError, StoreError
+from dronewall.core.errors import ConfigError, DronewallError, StoreError
 from dronewall.picture import EventStore
 from dronewall.pipeline.area import load_area
-from dronewall.pipeline.capture import STORE_FILE
 from dronewall.pipeline.ingest import Ingest
 from dronewall.pipeline.schema import IngestConfig, load_ingest_config
 from dronewall.pipeline.session import HumanOperator, RunSession, StreamSession, TickResult
-from dronewall.report import load_summary, read_run, render_report
 from dronewall.report.html import REPORT_FILE
 from dronewall.service.audit import AuditLog
 from dronewall.service.auth import Principal
@@ -426,42 +422,6 @@ def _public_url(url: str) -> str:
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     netloc = host if parts.port is None else f"{host}:{parts.port}"
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-
-
-def write_store_report(store: EventStore, record_dir: Path) -> Path:
-    """Write ``record_dir/report.html`` for a run recorded in ``store`` (any path or URL).
-
-    ``dronewall.report.write_report`` reads the store of a run folder
-    (``record_dir/events.sqlite``); live inputs may record elsewhere (``--db``, ``store:``). The
-    run is the one ``record_dir/summary.json`` names (``run_id``). The file is replaced
-    atomically.
-
-    Raises
-    ------
-    InputError
-        ``summary.json`` is missing, malformed or names no run.
-    StoreError
-        The store does not hold the run.
-    """
-    summary = load_summary(record_dir / "summary.json")
-    rid = summary.get("run_id")
-    if not isinstance(rid, int):
-        raise InputError(
-            "the summary names no run of the store",
-            source=str(record_dir / "summary.json"),
-            field="run_id",
-            expected="an int",
-            actual=repr(rid),
-        )
-    data = read_run(store, record_dir, summary)
-    out = record_dir / REPORT_FILE
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(render_report(data), encoding="utf-8")
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return out
 
 
 def replay_view(store: EventStore, world: World) -> RunView:
@@ -926,11 +886,8 @@ class ServiceState:
         await self._report_ingest(ingest)
 
     async def _report_ingest(self, ingest: Ingest) -> None:
-        """Write ``record_dir/report.html`` if the ingest did not: its store is elsewhere.
-
-        The ingest writes the report itself for its default store (``record_dir/events.sqlite``,
-        ``pipeline.ingest``); for any other store the service reads the run back from it.
-        """
+        """Note ``record_dir/report.html``, which the ingest writes when its run finishes
+        (read back from its store, wherever that is: ``pipeline.ingest``)."""
         record_dir = ingest.record_dir
         if self.ingest_summary is None:
             log.warning("the live inputs failed: no report written in %s", record_dir)
@@ -939,16 +896,10 @@ class ServiceState:
             log.info("no frame arrived from the live inputs: no run recorded, no report")
             return
         report = record_dir / REPORT_FILE
-        if ingest.store_at == record_dir / STORE_FILE:
-            self.ingest_report = report
+        if ingest.report is None:
+            log.error("no report written to %s: %s", report, ingest.report_error)
             return
-        reader = self._reader
-        assert reader is not None
-        try:
-            self.ingest_report = await asyncio.to_thread(write_store_report, reader, record_dir)
-        except (DronewallError, OSError) as exc:
-            log.error("no report written to %s: %s", report, exc)
-            return
+        self.ingest_report = ingest.report
         log.info("report of the live inputs' run written to %s", self.ingest_report)
 
     def _on_ingest_tick(self, res: TickResult) -> None:
