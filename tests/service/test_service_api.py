@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from service_helpers import LIVE_TICKS, TestClient, auth, service, step
@@ -21,6 +22,25 @@ def test_health_needs_no_token_and_reports_the_live_run(live: TestClient) -> Non
     assert body["t_start"] < body["t"] < body["t_end"]
     assert body["t"] - body["t_start"] == float(LIVE_TICKS)
     assert body["paused"] is False
+
+
+def test_docs_page_loads_swagger_ui_from_the_service_not_a_cdn(live: TestClient) -> None:
+    """/docs works in an offline operations cell: Swagger UI comes from the package."""
+    r = live.get("/docs")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    html = r.text
+    assert "/openapi.json" in html
+    urls = re.findall(r"""(?:src|href)=["']([^"']+)["']""", html)
+    assert {u.rsplit("/", 1)[-1] for u in urls} >= {"swagger-ui-bundle.js", "swagger-ui.css"}
+    assert not re.search(r"https?://", " ".join(urls)), urls  # nothing from another host
+    for url in urls:
+        asset = live.get(url)
+        assert asset.status_code == 200, url
+        assert len(asset.content) > 500, url
+    assert "SwaggerUIBundle" in live.get("/docs/assets/swagger-ui-bundle.js").text
+    assert live.get("/redoc").status_code == 404  # ReDoc would load from a CDN: not served
+    assert "/docs" not in live.get("/openapi.json").json()["paths"]
 
 
 def test_missing_or_unknown_token_is_401(live: TestClient) -> None:

@@ -5,7 +5,8 @@ thread, ``dronewall.service.testing.serve_in_thread``) with one token per role. 
 page and see the base map, see tracks appear and move, approve a proposal as a commander (the card
 and the API both change state, the audit log records the reason), fail to approve as a viewer (no
 button; a forced POST is 403), show a server 403 on a card clearly, acknowledge an alert as an
-operator, replay the picture of an earlier time with the slider, and save a screenshot.
+operator, replay the picture of an earlier time with the slider, browse the API's /docs with
+every request outside the service refused, and save a screenshot.
 
 Never downloads a browser: Chromium must be Debian's ``/usr/bin/chromium``. Set
 ``DRONEWALL_TEST_SERVICE_URL`` to run them against a service already running with the demo tokens
@@ -210,6 +211,35 @@ def test_page_loads_and_shows_base_map(browser: Any, service: str) -> None:
     # A viewer has no scenario controls.
     assert page.locator(tid("scenario-pause")).count() == 0
     close_page(page)
+
+
+def test_api_docs_render_offline(browser: Any, service: str) -> None:
+    """The /docs page renders the API with every request outside the service refused: an
+    operations cell without internet still browses its API."""
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    errors: list[str] = []
+    refused: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    def only_the_service(route: Any) -> None:
+        if route.request.url.startswith(service):
+            route.continue_()
+        else:
+            refused.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_the_service)
+    page.goto(f"{service}/docs")
+    page.wait_for_selector(".swagger-ui .opblock", timeout=TIMEOUT_MS)
+    paths = page.eval_on_selector_all(
+        ".opblock-summary-path", "els => els.map(e => e.dataset.path || e.textContent)"
+    )
+    assert any("/api/v1/health" in p for p in paths), paths
+    assert any("/api/v1/proposals" in p for p in paths), paths
+    assert refused == []
+    context.close()
+    assert errors == [], f"JavaScript errors on the page: {errors}"
 
 
 def test_tracks_appear_and_move(browser: Any, service: str, api: Callable[[str], Api]) -> None:

@@ -20,7 +20,8 @@ from typing import Annotated, Any
 import numpy as np
 from fastapi import Depends, FastAPI, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -42,6 +43,8 @@ from dronewall.sim import load_scenario
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+DOCS_ASSETS = "/docs/assets"
+"""Where the /docs page loads Swagger UI from (the package's ``static/assets/swagger``)."""
 _bearer = HTTPBearer(auto_error=False)
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": M.Problem, "description": "missing or unknown token"},
@@ -135,6 +138,8 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         ),
         lifespan=lifespan,
         responses=_ERRORS,
+        docs_url=None,  # served below from the package, not from a CDN
+        redoc_url=None,
     )
     app.state.service = state
     app.state.tokens = tokens
@@ -477,6 +482,23 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await reader
+
+    swagger = STATIC_DIR / "assets" / "swagger"
+    if (swagger / "swagger-ui-bundle.js").is_file():
+        # The API's browsable documentation, with Swagger UI from the package (web/build.mjs):
+        # an operations cell is often offline, and FastAPI's default page loads it from a CDN.
+        app.mount(DOCS_ASSETS, StaticFiles(directory=swagger), name="docs-assets")
+
+        @app.get("/docs", include_in_schema=False)
+        async def docs_page() -> HTMLResponse:
+            return get_swagger_ui_html(
+                openapi_url=app.openapi_url or "/openapi.json",
+                title=f"{app.title}: API",
+                swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+                swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+                swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
+                oauth2_redirect_url=None,
+            )
 
     static = settings.static_dir or STATIC_DIR
     if (Path(static) / "index.html").is_file():
