@@ -1,12 +1,13 @@
-"""The whole pipeline with and without IMM mixture gating: what the tracker change does downstream.
+"""The whole pipeline under variants of the tracker's IMM: what a tracker change does downstream.
 
 A quality comparison (wall times are printed but only for orientation: the machine is shared) of
-``TrackerConfig(imm_mixture_gating=...)`` on full pipeline runs (simulation, tracking,
-assessment, advice, the simulated operator, the outcome draw), same scenario and seed, the only
-difference the tracker's gating::
+tracker variants (:data:`VARIANTS`: the IMM's gating, moment-matched or by the mode mixture; the
+drone IMM or the turn-rate bank) on full pipeline runs (simulation, tracking, assessment, advice,
+the simulated operator, the outcome draw), same scenario and seed, the only difference the
+tracker's configuration::
 
     .venv/bin/python benchmarks/tracking/pipeline_gating.py --scenario kleine-brogel-night \\
-        --seeds 0,1 --out /tmp/pipeline_gating
+        --seeds 0,1 --variants moment-matched,mixture --out /tmp/pipeline_gating
 
 Per run it prints, from ``summary.json``: confirmed tracks, mean GOSPA (whole picture and by
 allegiance), the SIAP completeness / spuriousness / positional accuracy / track-number changes,
@@ -24,7 +25,15 @@ from typing import Any
 from dronewall.pipeline import run_scenario
 from dronewall.tracking import TrackerConfig
 
-VARIANTS = {"moment-matched": False, "mixture": True}
+_Q_H = TrackerConfig().q_horizontal
+VARIANTS: dict[str, dict[str, Any]] = {
+    "moment-matched": {"imm_mixture_gating": False},
+    "mixture": {"imm_mixture_gating": True},  # the default tracker
+    # the turn-rate bank of benchmarks/tracking/imm_gating.py: left and right turns at 0.2, 0.5
+    # and 1 rad/s and a manoeuvre NCV at 4 q_h
+    "bank": {"imm_turn_rates": (0.2, 0.5, 1.0), "imm_manoeuvre_q_horizontal": 4.0 * _Q_H},
+}
+"""Tracker variants by name: :class:`TrackerConfig` keyword arguments over the defaults."""
 
 
 def _row(label: str, s: dict[str, Any], wall_s: float) -> str:
@@ -55,22 +64,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", default="kleine-brogel-night")
     parser.add_argument("--seeds", default="0,1", help="comma-separated seeds")
+    parser.add_argument(
+        "--variants",
+        default="moment-matched,mixture",
+        help=f"comma-separated, of {', '.join(VARIANTS)}",
+    )
     parser.add_argument("--out", type=Path, default=Path("/tmp/pipeline_gating"))
     args = parser.parse_args()
     seeds = [int(v) for v in args.seeds.split(",")]
+    names = args.variants.split(",")
+    unknown = [n for n in names if n not in VARIANTS]
+    if unknown:
+        parser.error(f"unknown variant(s) {unknown}; choose from {list(VARIANTS)}")
     results: list[tuple[str, dict[str, Any], float]] = []
     for seed in seeds:
-        for name, mixture in VARIANTS.items():
+        for name in names:
             out = args.out / f"{args.scenario}-seed{seed}-{name}"
             res = run_scenario(
                 args.scenario,
                 out,
                 seed=seed,
-                tracker_config=TrackerConfig(imm_mixture_gating=mixture),
+                tracker_config=TrackerConfig(**VARIANTS[name]),
             )
             results.append((f"seed {seed}, {name}", res.summary, res.wall_s))
             print(f"done: seed {seed} {name} ({res.wall_s:.0f} s) -> {out}", flush=True)
-    print(f"\n{args.scenario}: the whole pipeline, IMM gating moment-matched against mixture\n")
+    print(f"\n{args.scenario}: the whole pipeline, tracker variants {', '.join(names)}\n")
     print(
         "| run | confirmed tracks | GOSPA (m) | hostile | civil | nature | false / tick "
         "| SIAP completeness | spuriousness | accuracy (m) | track-number changes "

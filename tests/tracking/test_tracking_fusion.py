@@ -94,6 +94,38 @@ def test_one_direction_finder_alone_keeps_a_bearing_only_track() -> None:
     assert abs((got - true_az + np.pi) % (2 * np.pi) - np.pi) < np.radians(4.0)
 
 
+def test_one_sensors_bearings_do_not_keep_a_firm_track_alive_without_fixes() -> None:
+    """A radar track, then only one RF sensor's bearings of the drone (the radar lost it): the
+    bearings update the track while a recent fix holds its range, but past the coast bound with
+    no fix the 3-D track is deleted (its range would be made up) and the bearings go on as a
+    bearing-only track. Seen on ``hobby-drone-park`` with birds: a bird's radar track, left on
+    a cooperative drone's RF line, lived on its bearings for minutes and was proposed for
+    jamming."""
+    rng = np.random.default_rng(4)
+    s_rf = np.array([0.0, 0.0, 10.0])
+    cfg = TrackerConfig()
+    tracker = MultiSensorTracker(cfg)
+    for k in range(10):  # radar and RF together: a firm track with fixes
+        t = T0 + k
+        radar = _position(t, _drone(t) + rng.normal(0.0, 10.0, 3))
+        tracker.step(DetectionBatch.concat([radar, _bearing(t + 0.5, 1, s_rf, _drone(t + 0.5),
+                                                            rng)]), t=t + 0.5)  # fmt: skip
+    (tid,) = tracker.snapshot(T0 + 9.5).track_id[tracker.snapshot(T0 + 9.5).confirmed]
+    alive: list[float] = []
+    for k in range(10, 60):  # the radar has lost it; the RF sensor keeps reporting
+        t = T0 + k
+        tracker.step(_bearing(t + 0.5, 1, s_rf, _drone(t + 0.5), rng), t=t + 0.5)
+        if tid in tracker.snapshot(t + 0.5).track_id:
+            alive.append(t + 0.5 - (T0 + 9.5))
+    assert alive, "the track was dropped at the first bearing-only frame"
+    lasted = max(alive)
+    assert lasted <= cfg.confirmed_max_coast_s + 1.0, lasted  # not kept alive by the bearings
+    assert lasted >= min(cfg.confirmed_max_coast_s, cfg.coast_s_per_hit * 10) - 1.0, lasted
+    assert len(tracker.snapshot(T0 + 59.5)) == 0  # no 3-D track at a made-up range
+    strobes = tracker.bearing_tracks(T0 + 59.5)
+    assert int(strobes.confirmed.sum()) == 1  # the drone's direction is still tracked
+
+
 def test_radar_track_fuses_bearings_and_they_sharpen_it() -> None:
     """A coarse radar track takes an RF bearing per scan: cross-range error drops."""
     errs = {}

@@ -42,6 +42,9 @@ field             shape         meaning
 ``frame_fix``     (N,) bool     a range-measuring detection updated it in the open frame
 ``frame_bearing_sensors`` (N,)  bit mask of the sensors whose bearings updated it in the
                   int64         open frame
+``t_fix``         (N,)          time of its last *observable* update, s: a range-measuring
+                                detection, or bearings from two sensors in one frame (one
+                                sensor's bearings alone leave the range unknown)
 ================  ============  =========================================================
 """
 
@@ -88,6 +91,7 @@ class TrackBank:
     bearing_sensors: I64
     frame_fix: B
     frame_bearing_sensors: I64
+    t_fix: F64
 
     def __len__(self) -> int:
         return int(self.track_id.shape[0])
@@ -125,6 +129,7 @@ class TrackBank:
             bearing_sensors=np.empty(0, np.int64),
             frame_fix=np.empty(0, np.bool_),
             frame_bearing_sensors=np.empty(0, np.int64),
+            t_fix=np.empty(0),
         )
 
     def select(self, index: NDArray[np.bool_] | NDArray[np.intp]) -> TrackBank:

@@ -128,8 +128,14 @@ At the end of the call the frame is closed:
   ``confirmed_max_position_std`` (and, with ``misses_need_scan``, four times its value at the
   last update: a long-range radar's track starts wider than the bound); with
   ``misses_need_scan`` these two are judged only in frames that count for the track (its sensors
-  reported), ``confirmed_max_coast_s`` in every frame. A track that hit in the frame is never
-  deleted.
+  reported), ``confirmed_max_coast_s`` in every frame. With ``confirm_min_fixes`` (the default)
+  the same bounds apply to the time since the track's last *observable* frame (``t_fix``: a fix,
+  or bearings from two sensors): one sensor's bearings update a firm track but do not keep it
+  alive, so a track whose range is no longer measured is deleted once its range would be made
+  up, and the bearings go on as a bearing-only track (seen on ``hobby-drone-park`` with birds: a
+  bird's radar track left on a cooperative drone's RF line lived for minutes on its bearings
+  alone, was classed a quadcopter from the drone's link and proposed for jamming). Otherwise a
+  track that hit in the frame is not deleted.
 * **Triangulation**: bearings no track took in the frame, from different sensors, whose lines
   intersect consistently (χ² test) within ``triangulation_window_s``, are paired greedily by
   increasing χ² and start tentative tracks at the least-squares intersection.
@@ -1190,6 +1196,7 @@ class MultiSensorTracker:
                 bearing_sensors=np.where(dets.kind == _BRG, _sensor_bits(dets.sensor), 0),
                 frame_fix=dets.kind != _BRG,
                 frame_bearing_sensors=np.where(dets.kind == _BRG, _sensor_bits(dets.sensor), 0),
+                t_fix=dets.t.copy(),
             )
         )
 
@@ -1308,6 +1315,7 @@ class MultiSensorTracker:
         np.add.at(self._cue_counts, keep_row, self._cue_counts[merge])
         np.add.at(bank.fix_hits, keep_row, bank.fix_hits[merge])
         np.bitwise_or.at(bank.bearing_sensors, keep_row, bank.bearing_sensors[merge])
+        np.maximum.at(bank.t_fix, keep_row, bank.t_fix[merge])
         adopt = (bank.ident[keep_row] < 0) & (bank.ident[merge] >= 0)
         bank.ident[keep_row[adopt]] = bank.ident[merge[adopt]]
         self.counters["merged"] += int(merge.shape[0])
@@ -1328,11 +1336,13 @@ class MultiSensorTracker:
         )
         tentative = bank.status == TrackStatus.TENTATIVE
         hit = bank.hit_frame
+        fb = bank.frame_bearing_sensors
+        fixed = bank.hit_frame & (bank.frame_fix | ((fb & (fb - 1)) != 0))  # observable frame
+        bank.t_fix = np.where(fixed, bank.t_update, bank.t_fix)
         if cfg.confirm_min_fixes > 0:
             # a tentative track hits only on an observable frame (a fix, or bearings from two
             # sensors): one sensor's bearings alone neither confirm it nor keep it alive
-            fb = bank.frame_bearing_sensors
-            hit = np.where(tentative, bank.frame_fix | ((fb & (fb - 1)) != 0), hit)
+            hit = np.where(tentative, fixed, hit)
         if cfg.misses_need_scan:
             # the frame counts only if a sensor that fed the track reported in it (or it hit);
             # a track fed only by sensors outside the bit masks' range counts every frame
@@ -1389,6 +1399,12 @@ class MultiSensorTracker:
             # ``confirmed_max_coast_s`` always
             too_long = (coast > max_coast) & (scanned | (coast > cfg.confirmed_max_coast_s))
             drop |= firm & ~hit & too_long
+            if cfg.confirm_min_fixes > 0:
+                # nor does one sensor's bearings keep a firm track alive: past the same bound
+                # without a fix its range is made up (a bird's track left on a drone's RF line)
+                unfixed = np.maximum(t_frame - bank.t_fix, 0.0)
+                stale = (unfixed > max_coast) & (scanned | (unfixed > cfg.confirmed_max_coast_s))
+                drop |= firm & ~fixed & stale
             # The covariance bound, on the IMM prediction the snapshot would show.
             c = np.flatnonzero(firm & ~hit & ~drop & scanned)
             if c.shape[0] and math.isfinite(cfg.confirmed_max_position_std):
