@@ -126,6 +126,29 @@ def test_one_sensors_bearings_do_not_keep_a_firm_track_alive_without_fixes() -> 
     assert int(strobes.confirmed.sum()) == 1  # the drone's direction is still tracked
 
 
+def test_two_direction_finders_reporting_in_turns_keep_their_track() -> None:
+    """Two RF direction finders that report in alternate frames measure the range together:
+    their triangulated track is not deleted for lack of a fix, although no frame holds both."""
+    rng = np.random.default_rng(5)
+    s0, s1 = np.array([0.0, 0.0, 10.0]), np.array([1500.0, 0.0, 10.0])
+    tracker = MultiSensorTracker(TrackerConfig())
+    for k in range(3):  # both at first: a triangulated, confirmed track
+        t = T0 + k
+        batch = DetectionBatch.concat(
+            [_bearing(t, 0, s0, _drone(t), rng), _bearing(t + 0.2, 1, s1, _drone(t + 0.2), rng)]
+        )
+        tracker.step(batch, t=t + 0.5)
+    (tid,) = tracker.snapshot(T0 + 2.5).track_id
+    for k in range(3, 60):  # then one sensor per frame, in turns
+        t = T0 + k
+        sensor, pos = (0, s0) if k % 2 else (1, s1)
+        tracker.step(_bearing(t, sensor, pos, _drone(t), rng), t=t + 0.5)
+        snap = tracker.snapshot(t + 0.5)
+        assert tid in snap.track_id, f"the track was deleted at frame {k}"
+    row = int(np.flatnonzero(snap.track_id == tid)[0])
+    assert np.linalg.norm(snap.x[row, :2] - _drone(T0 + 59.5)[:2]) < 150.0
+
+
 def test_radar_track_fuses_bearings_and_they_sharpen_it() -> None:
     """A coarse radar track takes an RF bearing per scan: cross-range error drops."""
     errs = {}

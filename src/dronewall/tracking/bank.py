@@ -43,8 +43,10 @@ field             shape         meaning
 ``frame_bearing_sensors`` (N,)  bit mask of the sensors whose bearings updated it in the
                   int64         open frame
 ``t_fix``         (N,)          time of its last *observable* update, s: a range-measuring
-                                detection, or bearings from two sensors in one frame (one
-                                sensor's bearings alone leave the range unknown)
+                                detection, or bearings from two sensors since the last such
+                                update (one sensor's bearings alone leave the range unknown)
+``bearing_since_fix`` (N,)      bit mask of the sensors whose bearings updated it since
+                  int64         ``t_fix``
 ================  ============  =========================================================
 """
 
@@ -92,6 +94,7 @@ class TrackBank:
     frame_fix: B
     frame_bearing_sensors: I64
     t_fix: F64
+    bearing_since_fix: I64
 
     def __len__(self) -> int:
         return int(self.track_id.shape[0])
@@ -130,6 +133,7 @@ class TrackBank:
             frame_fix=np.empty(0, np.bool_),
             frame_bearing_sensors=np.empty(0, np.int64),
             t_fix=np.empty(0),
+            bearing_since_fix=np.empty(0, np.int64),
         )
 
     def select(self, index: NDArray[np.bool_] | NDArray[np.intp]) -> TrackBank:

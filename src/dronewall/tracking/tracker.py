@@ -129,13 +129,13 @@ At the end of the call the frame is closed:
   last update: a long-range radar's track starts wider than the bound); with
   ``misses_need_scan`` these two are judged only in frames that count for the track (its sensors
   reported), ``confirmed_max_coast_s`` in every frame. With ``confirm_min_fixes`` (the default)
-  the same bounds apply to the time since the track's last *observable* frame (``t_fix``: a fix,
-  or bearings from two sensors): one sensor's bearings update a firm track but do not keep it
-  alive, so a track whose range is no longer measured is deleted once its range would be made
-  up, and the bearings go on as a bearing-only track (seen on ``hobby-drone-park`` with birds: a
-  bird's radar track left on a cooperative drone's RF line lived for minutes on its bearings
-  alone, was classed a quadcopter from the drone's link and proposed for jamming). Otherwise a
-  track that hit in the frame is not deleted.
+  the same bounds apply to the time since the track's last *observable* update (``t_fix``: a
+  fix, or bearings from a second sensor since the last one): one sensor's bearings update a firm
+  track but do not keep it alive, so a track whose range is no longer measured is deleted once
+  its range would be made up, and the bearings go on as a bearing-only track (seen on
+  ``hobby-drone-park`` with birds: a bird's radar track left on a cooperative drone's RF line
+  lived for minutes on its bearings alone, was classed a quadcopter from the drone's link and
+  proposed for jamming). Otherwise a track that hit in the frame is not deleted.
 * **Triangulation**: bearings no track took in the frame, from different sensors, whose lines
   intersect consistently (χ² test) within ``triangulation_window_s``, are paired greedily by
   increasing χ² and start tentative tracks at the least-squares intersection.
@@ -1197,6 +1197,7 @@ class MultiSensorTracker:
                 frame_fix=dets.kind != _BRG,
                 frame_bearing_sensors=np.where(dets.kind == _BRG, _sensor_bits(dets.sensor), 0),
                 t_fix=dets.t.copy(),
+                bearing_since_fix=np.zeros(k, np.int64),
             )
         )
 
@@ -1316,6 +1317,7 @@ class MultiSensorTracker:
         np.add.at(bank.fix_hits, keep_row, bank.fix_hits[merge])
         np.bitwise_or.at(bank.bearing_sensors, keep_row, bank.bearing_sensors[merge])
         np.maximum.at(bank.t_fix, keep_row, bank.t_fix[merge])
+        np.bitwise_or.at(bank.bearing_since_fix, keep_row, bank.bearing_since_fix[merge])
         adopt = (bank.ident[keep_row] < 0) & (bank.ident[merge] >= 0)
         bank.ident[keep_row[adopt]] = bank.ident[merge[adopt]]
         self.counters["merged"] += int(merge.shape[0])
@@ -1337,12 +1339,17 @@ class MultiSensorTracker:
         tentative = bank.status == TrackStatus.TENTATIVE
         hit = bank.hit_frame
         fb = bank.frame_bearing_sensors
-        fixed = bank.hit_frame & (bank.frame_fix | ((fb & (fb - 1)) != 0))  # observable frame
+        observable = bank.hit_frame & (bank.frame_fix | ((fb & (fb - 1)) != 0))  # this frame
+        # since the last fix: a fix, or bearings of two sensors (in this frame or across frames:
+        # direction finders that report in turns still measure the range together)
+        since = bank.bearing_since_fix | fb
+        fixed = bank.hit_frame & (bank.frame_fix | ((since & (since - 1)) != 0))
         bank.t_fix = np.where(fixed, bank.t_update, bank.t_fix)
+        bank.bearing_since_fix = np.where(fixed, 0, since)
         if cfg.confirm_min_fixes > 0:
             # a tentative track hits only on an observable frame (a fix, or bearings from two
             # sensors): one sensor's bearings alone neither confirm it nor keep it alive
-            hit = np.where(tentative, fixed, hit)
+            hit = np.where(tentative, observable, hit)
         if cfg.misses_need_scan:
             # the frame counts only if a sensor that fed the track reported in it (or it hit);
             # a track fed only by sensors outside the bit masks' range counts every frame
