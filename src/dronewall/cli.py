@@ -432,6 +432,7 @@ def ingest(
 
     from dronewall.core.errors import InputError
     from dronewall.pipeline.area import load_area
+    from dronewall.pipeline.capture import STORE_FILE
     from dronewall.pipeline.ingest import Ingest
     from dronewall.pipeline.schema import load_ingest_config
     from dronewall.tracking import TrackerConfig
@@ -482,7 +483,7 @@ def ingest(
     if cfg.area is not None:
         _print_picture(summary)
         if runner.session is not None:
-            elsewhere = runner.store_at != runner.record_dir / "events.sqlite"
+            elsewhere = runner.store_at != runner.record_dir / STORE_FILE
             _print_report(runner.report, runner.report_error, runner.record_dir, elsewhere)
 
 
@@ -491,7 +492,9 @@ def _print_report(path: Path | None, error: str | None, run_dir: Path, elsewhere
     if path is not None:
         console.print(f"report: [link=file://{path.resolve()}]{path}[/]")
     elif error is not None:
-        again = f"dronewall report {run_dir}" + (" --db STORE" if elsewhere else "")
+        from dronewall.report import rebuild_command
+
+        again = rebuild_command(run_dir, elsewhere)
         err_console.print(
             f"[bold yellow]warning:[/] no report written: {error}; the run is in its store, "
             f"and '{again}' writes the report from it",

@@ -54,7 +54,7 @@ from dronewall.picture import EventStore
 from dronewall.pipeline.output import atomic_directory
 from dronewall.pipeline.session import StreamSession
 from dronewall.pipeline.stream import StreamResult, count_scans, track_stream
-from dronewall.report import try_write_report
+from dronewall.report import rebuild_command, try_write_report
 from dronewall.sim import Scenario
 from dronewall.tracking import TrackerConfig
 from dronewall.world import World, load_world
@@ -237,10 +237,9 @@ def replay_capture(
             picture.fail()
         raise
     if report_error is not None:
-        _log.error(
-            "no report written in %s: %s; 'dronewall report %s%s' writes it from the store",
-            out, report_error, out, "" if db is None else " --db STORE",
-        )  # fmt: skip
+        again = rebuild_command(out, db is not None)
+        _log.error("no report written in %s: %s; '%s' writes it from the store", out,
+                   report_error, again)  # fmt: skip
     return ReplayResult(
         out.resolve(),
         summary,

@@ -54,7 +54,7 @@ from dronewall.pipeline.capture import STORE_FILE, record_line
 from dronewall.pipeline.schema import IngestConfig, InputSpec
 from dronewall.pipeline.session import StreamSession, TickResult
 from dronewall.pipeline.stream import count_scans
-from dronewall.report import try_write_report
+from dronewall.report import rebuild_command, try_write_report
 from dronewall.sim import Scenario
 from dronewall.tracking import MultiSensorTracker, TrackerConfig
 from dronewall.world import World, load_world
@@ -466,10 +466,10 @@ class Ingest:
         self.report, self.report_error = try_write_report(self.record_dir, elsewhere)
         if self.report_error is not None:  # the run is stored; only its page is missing
             log.error(
-                "no report written in %s: %s; the run is recorded in %s, and 'dronewall report "
-                "%s%s' writes the report from it",
-                self.record_dir, self.report_error, _store_name(self.store_at), self.record_dir,
-                "" if elsewhere is None else " --db STORE",
+                "no report written in %s: %s; the run is recorded in %s, and '%s' writes the "
+                "report from it",
+                self.record_dir, self.report_error, _store_name(self.store_at),
+                rebuild_command(self.record_dir, elsewhere is not None),
             )  # fmt: skip
 
     # ------------------------------------------------------------ run

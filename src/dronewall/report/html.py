@@ -441,3 +441,9 @@ def try_write_report(
         return write_report(run_dir, store), None
     except (DronewallError, OSError) as exc:
         return None, str(exc)
+
+
+def rebuild_command(run_dir: Path, elsewhere: bool) -> str:
+    """The command that writes ``run_dir``'s report again from its store (``--db`` when the run
+    was recorded elsewhere than ``run_dir/events.sqlite``), for messages."""
+    return f"dronewall report {run_dir}" + (" --db STORE" if elsewhere else "")
