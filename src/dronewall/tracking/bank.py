@@ -155,6 +155,13 @@ class TrackBank:
             setattr(self, f.name, getattr(self, f.name)[keep])
 
 
+def several(bits: I64) -> B:
+    """Whether each sensor bit mask of ``bits (N,)`` has two or more bits set: bearings from two
+    sensors, which measure a range together."""
+    out: B = (bits & (bits - 1)) != 0
+    return out
+
+
 def popcount(bits: I64, width: int) -> I64:
     """Number of set bits among the lowest ``width`` bits of each of ``bits (N,)``: the hits in
     an M-of-N history word."""

@@ -178,7 +178,7 @@ from dronewall.core.errors import ConfigError
 from dronewall.core.measurements import DetectionBatch, MeasurementKind
 from dronewall.core.tracks import N_CUE_CLASSES, TrackStatus, TrackTable
 from dronewall.tracking.association import GNNAssociator
-from dronewall.tracking.bank import TrackBank, majority_vote, popcount
+from dronewall.tracking.bank import TrackBank, majority_vote, popcount, several
 from dronewall.tracking.bearing_only import BearingOnlyConfig, BearingOnlyTracker, BearingTrackTable
 from dronewall.tracking.gating import chi2_threshold, euclidean_candidates
 from dronewall.tracking.imm import (
@@ -1339,17 +1339,17 @@ class MultiSensorTracker:
         tentative = bank.status == TrackStatus.TENTATIVE
         hit = bank.hit_frame
         fb = bank.frame_bearing_sensors
-        observable = bank.hit_frame & (bank.frame_fix | ((fb & (fb - 1)) != 0))  # this frame
+        fixed_now = bank.hit_frame & (bank.frame_fix | several(fb))  # in this frame
         # since the last fix: a fix, or bearings of two sensors (in this frame or across frames:
         # direction finders that report in turns still measure the range together)
         since = bank.bearing_since_fix | fb
-        fixed = bank.hit_frame & (bank.frame_fix | ((since & (since - 1)) != 0))
+        fixed = bank.hit_frame & (bank.frame_fix | several(since))
         bank.t_fix = np.where(fixed, bank.t_update, bank.t_fix)
         bank.bearing_since_fix = np.where(fixed, 0, since)
         if cfg.confirm_min_fixes > 0:
             # a tentative track hits only on an observable frame (a fix, or bearings from two
             # sensors): one sensor's bearings alone neither confirm it nor keep it alive
-            hit = np.where(tentative, observable, hit)
+            hit = np.where(tentative, fixed_now, hit)
         if cfg.misses_need_scan:
             # the frame counts only if a sensor that fed the track reported in it (or it hit);
             # a track fed only by sensors outside the bit masks' range counts every frame
@@ -1374,7 +1374,7 @@ class MultiSensorTracker:
             still_possible = n_hits + np.maximum(cfg.confirm_n - bank.age, 0) >= cfg.confirm_m
         if cfg.confirm_min_fixes > 0:
             b = bank.bearing_sensors
-            observable = (bank.fix_hits >= cfg.confirm_min_fixes) | ((b & (b - 1)) != 0)
+            observable = (bank.fix_hits >= cfg.confirm_min_fixes) | several(b)
             confirm &= observable
         tentative &= ~confirm
         firm = ~tentative
