@@ -21,7 +21,7 @@ from dronewall.assess.classify import (
 )
 from dronewall.assess.features import FEATURE_NAMES, N_FEATURES
 from dronewall.core.errors import ConfigError
-from dronewall.core.measurements import DetectionBatch, RfProtocol
+from dronewall.core.measurements import DetectionBatch, MeasurementKind, RfProtocol
 from dronewall.core.taxonomy import ObjectClass
 from dronewall.world import load_world
 
@@ -94,6 +94,34 @@ def test_rf_gate_rejects_a_bearing_far_off_the_track() -> None:
     assert list(rf_cues(pos, off, 3.0, None)) == [-2, -2]
     # only declared RF sensors count when a set is given
     assert list(rf_cues(pos, on, 3.0, frozenset({1}))) == [-2, -2]
+
+
+def test_a_cooperative_drones_link_cues_only_its_own_track() -> None:
+    """The detector decodes a hobby drone's Remote ID at 3 km and hears its link there; a bird's
+    track lies on the same line at 1.5 km. The link is the drone's: it cues the track holding
+    that Remote ID, never the bird's (seen on ``hobby-drone-park`` with birds, where the bird's
+    track became a quadcopter from the drone's link)."""
+    rid = (1 << 40) + 3
+    pos = np.array([[1500.0, 0.0, 60.0], [3000.0, 0.0, 90.0]])  # the bird, the drone
+    link = rf_bearing(0.0, pos[1], [0, 0, 0], RfProtocol.DJI_OCUSYNC)
+    beacon = DetectionBatch.build(
+        t=np.array([0.0]),
+        sensor=7,
+        kind=MeasurementKind.POSITION,
+        z=pos[1:2],
+        R=np.diag([3.0**2, 3.0**2, 5.0**2]),
+        sensor_pos=np.zeros(3),
+        ident=np.array([rid]),
+    )
+    both = DetectionBatch.concat([link, beacon])
+    # without the beacon the link is anybody's on the line
+    assert list(rf_cues(pos, link, 3.0, None)) == [RfProtocol.DJI_OCUSYNC] * 2
+    assert list(rf_cues(pos, both, 3.0, None, np.array([-1, rid]))) == [
+        -2,
+        RfProtocol.DJI_OCUSYNC,
+    ]
+    # the drone's Remote ID track not (yet) there: the link cues nobody
+    assert list(rf_cues(pos, both, 3.0, None, np.array([-1, -1]))) == [-2, -2]
 
 
 def test_rf_memory_expires() -> None:

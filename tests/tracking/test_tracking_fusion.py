@@ -423,3 +423,47 @@ def test_azimuth_only_bearings_are_used_not_rejected() -> None:
     assert len(confirmed) == 1
     # azimuths fix the horizontal position; the height stays unobserved
     assert np.linalg.norm(confirmed.x[0, :2] - _drone(T0 + 2.5)[:2]) < 150.0
+
+
+def test_a_cooperative_drones_rf_bearing_does_not_feed_a_bird_on_its_line() -> None:
+    """An RF detector hears a hobby drone's link and decodes its Remote ID; a bird's radar track
+    lies on the line between them. The drone's Remote ID track takes the Remote ID position, so
+    without attribution the bearing goes to the bird's track (and with it the drone's RF link),
+    as on ``hobby-drone-park`` with birds. Attributed to the Remote ID at its azimuth, the
+    bearing may only update the drone's own track, and unused it starts nothing."""
+    s_rf = np.array([0.0, 0.0, 10.0])
+    rid = (1 << 40) + 5
+    az = np.radians(45.0)
+    line = np.array([np.sin(az), np.cos(az), 0.0])
+    bird_sensors = {}
+    for attribute in (False, True):
+        rng = np.random.default_rng(8)
+        tracker = MultiSensorTracker(TrackerConfig(attribute_bearings=attribute))
+        for k in range(30):
+            t = T0 + k
+            bird = line * (600.0 + 3.0 * k) + np.array([0.0, 0.0, 60.0])
+            drone = line * 1500.0 + np.array([0.0, 0.0, 90.0])
+            radar = _position(t, bird + rng.normal(0.0, 10.0, 3), truth=1)
+            beacon = DetectionBatch.build(
+                t=np.array([t + 0.5]),
+                sensor=1,
+                kind=MeasurementKind.POSITION,
+                z=(drone + rng.normal(0.0, 3.0, 3))[None, :],
+                R=np.diag([3.0**2, 3.0**2, 5.0**2]),
+                sensor_pos=s_rf,
+                ident=np.array([rid]),
+                truth=np.array([0], np.int32),
+            )
+            link = _bearing(t + 0.5, 1, s_rf, drone, rng, sd=np.radians(2.0), elevation=False)
+            tracker.step(DetectionBatch.concat([radar, beacon, link]), t=t + 0.5)
+        snap = tracker.snapshot(T0 + 29.5)
+        firm = snap.select(snap.confirmed)
+        assert sorted(firm.truth.tolist()) == [0, 1], firm.truth
+        assert firm.ident[firm.truth == 0][0] == rid
+        assert firm.ident[firm.truth == 1][0] == -1
+        bird_sensors[attribute] = int(firm.sensors[firm.truth == 1][0])
+        if attribute:
+            assert tracker.counters["bearings_attributed"] >= 28  # a 3 σ gate
+            assert len(tracker.bearing_tracks(T0 + 29.5)) == 0
+    assert bird_sensors[False] & 0b10  # the failure this guards against
+    assert bird_sensors[True] == 0b01  # the bird's track is the radar's alone

@@ -76,6 +76,7 @@ from dronewall.core.errors import ConfigError
 from dronewall.core.measurements import DetectionBatch, MeasurementKind, RfProtocol
 from dronewall.core.taxonomy import UAS_CLASSES, ObjectClass
 from dronewall.core.tracks import TrackTable
+from dronewall.tracking.attribution import attribute_bearings
 from dronewall.world.catalogue import ObjectType
 
 F64 = NDArray[np.float64]
@@ -331,9 +332,17 @@ def wrap_angle(a: F64) -> F64:
 
 
 def rf_cues(
-    pos: F64, detections: DetectionBatch, gate_deg: float, rf_sensors: frozenset[int] | None
+    pos: F64,
+    detections: DetectionBatch,
+    gate_deg: float,
+    rf_sensors: frozenset[int] | None,
+    ident: I64 | None = None,
 ) -> I16:
     """The RF protocol each track is cued with this tick, from RF bearings.
+
+    A bearing that the detector's own Remote ID decoding attributes to a cooperative drone
+    (:func:`~dronewall.tracking.attribution.attribute_bearings`) cues only the track holding
+    that Remote ID: the link is that drone's, not that of whatever else lies on the line.
 
     Parameters
     ----------
@@ -345,6 +354,9 @@ def rf_cues(
         Least half-width of the angular gate, degrees; widened to 3σ of the bearing's noise.
     rf_sensors : frozenset[int] or None
         Sensor indices that are RF detectors; ``None`` takes any bearing with a protocol code.
+    ident : (N,) int64, optional
+        The tracks' cooperative identities (-1 none); without it attributed bearings cue no
+        track.
 
     Returns
     -------
@@ -363,6 +375,7 @@ def rf_cues(
         is_rf &= np.isin(detections.sensor, np.fromiter(rf_sensors, dtype=np.int32))
     if not is_rf.any():
         return out
+    claim = attribute_bearings(detections)[is_rf]
     rows = detections.select(is_rf)
     rel = pos[:, None, :] - rows.sensor_pos[None, :, :]  # (N, K, 3)
     az = np.arctan2(rel[..., 0], rel[..., 1])  # clockwise from north
@@ -374,6 +387,9 @@ def rf_cues(
     has_el = np.isfinite(rows.z[:, 1])[None, :]
     d_el = np.where(has_el, np.abs(el - np.nan_to_num(rows.z[None, :, 1])) / s_el, 0.0)
     dist = np.where((d_az <= 3.0) & (d_el <= 3.0), np.hypot(d_az, d_el), np.inf)  # (N, K)
+    holder = np.full(n, -1, np.int64) if ident is None else ident
+    foreign = (claim[None, :] >= 0) & (holder[:, None] != claim[None, :])
+    dist = np.where(foreign, np.inf, dist)
     best = np.argmin(dist, axis=1)
     hit = np.isfinite(dist[np.arange(n), best])
     out[hit] = rows.protocol[best[hit]]
@@ -499,7 +515,7 @@ class BayesClassifier:
             Rows aligned with ``tracks``.
         """
         cfg = self.config
-        cue = rf_cues(tracks.x[:, :3], detections, cfg.rf_gate_deg, self.rf_sensors)
+        cue = rf_cues(tracks.x[:, :3], detections, cfg.rf_gate_deg, self.rf_sensors, tracks.ident)
         look = self.look_loglik(tracks, cue)
         found, row = match_ids(self._ids, tracks.track_id)
         prev = self._evidence[row] if self._ids.size else np.zeros_like(look)
@@ -767,7 +783,9 @@ class TrainedClassifier:
         self, t: float, tracks: TrackTable, detections: DetectionBatch
     ) -> tuple[F64, I16]:
         """Per-look log-probabilities ``(N, C)`` and this tick's RF cue; updates the features."""
-        cue = rf_cues(tracks.x[:, :3], detections, self.config.rf_gate_deg, self.rf_sensors)
+        cue = rf_cues(
+            tracks.x[:, :3], detections, self.config.rf_gate_deg, self.rf_sensors, tracks.ident
+        )
         x = self.features.update(t, tracks, cue)
         z = self.model.logits(x)
         z = z - z.max(axis=1, keepdims=True)

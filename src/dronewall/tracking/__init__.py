@@ -11,6 +11,7 @@ into :class:`~dronewall.core.TrackTable` snapshots, plus bearing-only tracks
 """
 
 from dronewall.tracking.association import Assignment, GNNAssociator
+from dronewall.tracking.attribution import attribute_bearings
 from dronewall.tracking.bank import TrackBank
 from dronewall.tracking.bearing_only import (
     BearingOnlyConfig,
@@ -78,6 +79,7 @@ __all__ = [
     "PairStatistics",
     "TrackBank",
     "TrackerConfig",
+    "attribute_bearings",
     "chi2_threshold",
     "cholesky3",
     "drone_imm",

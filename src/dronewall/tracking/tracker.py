@@ -35,7 +35,9 @@ index breaking ties. Per scan, with every kernel batched over tracks and detecti
 1. candidate pairs: a Euclidean KD-tree pre-gate on the detection's position (converted for
    polar plots, horizontal for 2-D data), an angular pre-gate for bearings, a maximum-speed gate
    and a cooperative-identity gate (a track with ICAO address ``a`` never takes a detection
-   carrying another address);
+   carrying another address; an RF bearing attributed to the Remote ID the same detector decoded
+   in the same scan at its azimuth, :mod:`~dronewall.tracking.attribution`, goes only to the
+   track holding that Remote ID, and unused starts nothing);
 2. the candidate tracks are predicted to the scan time with the IMM (mode mixing with the
    time-dependent mode transition matrix, per-mode prediction, moment matching) or, when the scan
    is *older* than the track (an out-of-sequence measurement), retrodicted to it;
@@ -175,9 +177,10 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
 from dronewall.core.errors import ConfigError
-from dronewall.core.measurements import DetectionBatch, MeasurementKind
+from dronewall.core.measurements import I64, DetectionBatch, MeasurementKind
 from dronewall.core.tracks import N_CUE_CLASSES, TrackStatus, TrackTable
 from dronewall.tracking.association import GNNAssociator
+from dronewall.tracking.attribution import attribute_bearings
 from dronewall.tracking.bank import TrackBank, majority_vote, popcount, several
 from dronewall.tracking.bearing_only import BearingOnlyConfig, BearingOnlyTracker, BearingTrackTable
 from dronewall.tracking.gating import chi2_threshold, euclidean_candidates
@@ -356,6 +359,11 @@ class TrackerConfig:
         position).
     bearing_only : bool
         Keep bearing-only tracks for bearings nothing else used.
+    attribute_bearings : bool
+        Attribute each RF bearing to the Remote ID position the same detector decoded in the
+        same scan at that azimuth (:func:`~dronewall.tracking.attribution.attribute_bearings`):
+        such a bearing updates only the track holding that identity and never starts a track,
+        so a bird's track lying on a cooperative drone's RF line does not take its bearings.
     """
 
     motion_model: str = "imm"
@@ -400,6 +408,7 @@ class TrackerConfig:
     merge_frames: int = 2
     merge_gate_probability: float = 0.99
     bearing_only: bool = True
+    attribute_bearings: bool = True
 
     def __post_init__(self) -> None:
         for name, allowed in (
@@ -690,8 +699,14 @@ class MultiSensorTracker:
             rows = rows.select(order)
             new_scan = (np.diff(rows.t) != 0.0) | (np.diff(rows.sensor) != 0)
             bounds = np.concatenate([[0], np.flatnonzero(new_scan) + 1, [len(rows)]])
+            claim = (
+                attribute_bearings(rows, float(self._thr[1]))
+                if self._config.attribute_bearings
+                else np.full(len(rows), -1, np.int64)
+            )
+            self.counters["bearings_attributed"] += int(np.count_nonzero(claim >= 0))
             for a, b in itertools.pairwise(bounds):  # a loop over scans, not detections
-                self._scan(rows.select(np.arange(a, b)))
+                self._scan(rows.select(np.arange(a, b)), claim[a:b])
         t_frame = t
         if t_frame is None:
             latest = float(batch.t.max()) if len(batch) else math.nan
@@ -700,18 +715,23 @@ class MultiSensorTracker:
             self._time = float(t_frame)
         self._close_frame(self._time)
 
-    def _scan(self, scan: DetectionBatch) -> None:
-        """Predict, gate, associate, update and initiate for one ``(sensor, t)`` scan."""
+    def _scan(self, scan: DetectionBatch, claim: I64) -> None:
+        """Predict, gate, associate, update and initiate for one ``(sensor, t)`` scan.
+
+        ``claim (M,)`` is the cooperative identity each bearing is attributed to
+        (:func:`~dronewall.tracking.attribution.attribute_bearings`), ``-1`` none: a claimed
+        bearing updates only the track holding that identity and, unused, starts nothing.
+        """
         t_s = float(scan.t[0])
         m = len(scan)
         p_free = np.ones(m)
         if len(self._bank):
-            p_free = self._associate_and_update(t_s, scan)
+            p_free = self._associate_and_update(t_s, scan, claim)
         threshold = (
             self._config.jpda_initiation_threshold if self._config.associator == "jpda" else 0.5
         )
         free = p_free >= threshold
-        bearing = scan.kind == _BRG
+        bearing = (scan.kind == _BRG) & (claim < 0)
         if np.any(free & bearing):
             self._frame_bearings.append(scan.select(free & bearing))
         start = free & ((scan.kind == _POS) | (scan.kind == _POL))
@@ -748,8 +768,11 @@ class MultiSensorTracker:
         result: F64 = np.asarray(out, dtype=np.float64)
         return result
 
-    def _candidates(self, scan: DetectionBatch, dt: F64) -> tuple[IntP, IntP]:
-        """Pre-gated ``(track row, detection row)`` pairs of one scan."""
+    def _candidates(
+        self, scan: DetectionBatch, dt: F64, claim: I64 | None = None
+    ) -> tuple[IntP, IntP]:
+        """Pre-gated ``(track row, detection row)`` pairs of one scan (``claim``: see
+        :meth:`_scan`; None: no bearing is attributed)."""
         bank, cfg = self._bank, self._config
         usable = np.flatnonzero(dt >= -cfg.max_oosm_lag_s)
         self.counters["oosm_too_old"] += 0 if usable.shape[0] == dt.shape[0] else 1
@@ -825,6 +848,10 @@ class MultiSensorTracker:
             a, b = bank.ident[usable[ti]], scan.ident[dj]
             ok = (a < 0) | (b < 0) | (a == b)
             ti, dj = ti[ok], dj[ok]
+        c = np.full(dj.shape[0], -1, np.int64) if claim is None else claim[dj]
+        if np.any(c >= 0):
+            ok = (c < 0) | (bank.ident[usable[ti]] == c)
+            ti, dj = ti[ok], dj[ok]
         return usable[ti].astype(np.intp), dj.astype(np.intp)
 
     def _predicted_position_trace(self, P: F64, dt: F64, axes: int = 3) -> F64:
@@ -863,13 +890,13 @@ class MultiSensorTracker:
 
     # ----------------------------------------------------------- association
 
-    def _associate_and_update(self, t_s: float, scan: DetectionBatch) -> F64:
+    def _associate_and_update(self, t_s: float, scan: DetectionBatch, claim: I64) -> F64:
         """Update the tracks that take detections; return each detection's probability of
         belonging to no track (0 or 1 under GNN)."""
         bank, cfg = self._bank, self._config
         m = len(scan)
         p_free = np.ones(m)
-        ti, dj = self._candidates(scan, t_s - bank.t_update)
+        ti, dj = self._candidates(scan, t_s - bank.t_update, claim)
         if ti.shape[0] == 0:
             return p_free
         tu, tl = np.unique(ti, return_inverse=True)
