@@ -86,6 +86,33 @@ def test_escalation_then_clearing() -> None:
     ]
 
 
+def test_a_level_cap_holds_a_young_track_at_watch_then_lets_it_rise() -> None:
+    """The assess stage caps a track younger than its evidence age at WATCH: the score may
+    say ALARM, the alert waits; once the cap lifts it escalates at once."""
+    m = manager()
+
+    def capped(t: float, score: float, cap: AlertLevel) -> list:
+        return m.update(
+            t,
+            track_id=np.array([0], np.int64),
+            eligible=np.ones(1, bool),
+            protected=np.zeros(1, bool),
+            score=np.array([[score]]),
+            explain=lambda i, j: "row",
+            max_level=np.array([cap], np.int8),
+        )
+
+    (e,) = capped(0.0, 0.8, AlertLevel.WATCH)
+    assert (e.kind, e.level) == (AlertEventKind.RAISED, AlertLevel.WATCH)
+    assert capped(5.0, 0.8, AlertLevel.WATCH) == []
+    (e,) = capped(10.0, 0.8, AlertLevel.ALARM)
+    assert (e.kind, e.level, e.previous) == (
+        AlertEventKind.ESCALATED,
+        AlertLevel.ALARM,
+        AlertLevel.WATCH,
+    )
+
+
 def test_deleted_and_protected_tracks_are_cleared_at_once() -> None:
     m = manager()
     tick(m, 0.0, [0.8, 0.5], ids=[4, 9])

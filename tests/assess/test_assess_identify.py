@@ -6,7 +6,9 @@ from assess_helpers import FRAME, SITE, make_tracks
 
 from dronewall.assess.geometry import site_geometry
 from dronewall.assess.identify import IdentityConfig, RuleIdentifier
+from dronewall.core.errors import ConfigError
 from dronewall.core.taxonomy import Identity
+from dronewall.world import load_world
 
 SITE_ENU = FRAME.lla_to_enu(np.array([[SITE.lat_deg, SITE.lon_deg, 0.0]]))
 ALERT = np.array([SITE.alert_radius_m])
@@ -14,6 +16,8 @@ CORE = np.array([SITE.core_radius_m])
 
 
 def step(rid: RuleIdentifier, t, x, p_uas, **kw):
+    """One update; tracks have a minute of history unless ``t_first`` says otherwise."""
+    kw.setdefault("t_first", t - 60.0)
     tr = make_tracks(t, x, **kw)
     g = site_geometry(tr.x[:, :3], tr.x[:, 3:6], SITE_ENU, ALERT, CORE)
     return rid.update(t, tr, np.asarray(p_uas, float), g)
@@ -59,6 +63,38 @@ def test_loitering_in_the_alert_radius_turns_hostile() -> None:
     assert step(rid, 0.0, x, [0.9])[0] == Identity.SUSPECT
     assert step(rid, 59.0, x, [0.9])[0] == Identity.SUSPECT
     assert step(rid, 60.0, x, [0.9])[0] == Identity.HOSTILE
+
+
+def test_a_young_track_stays_unknown_until_its_class_has_evidence() -> None:
+    """A drone-like track near the site is SUSPECT, and in the core HOSTILE, only once it has
+    ``min_evidence_s`` of history: at 2-7 s of age the classifier calls bird tracks drones
+    (mass-sighting-hoax with its flock)."""
+    rid = RuleIdentifier(IdentityConfig(min_evidence_s=10.0))
+    x = [[4000, 0, 100, 0, 0, 0], [1000, 0, 100, 0, 0, 0]]
+    for t in (0.0, 3.0, 9.0):
+        assert list(step(rid, t, x, [0.9, 0.9], t_first=0.0)) == [Identity.UNKNOWN] * 2
+    assert list(step(rid, 10.0, x, [0.9, 0.9], t_first=0.0)) == [
+        Identity.SUSPECT,
+        Identity.HOSTILE,
+    ]
+    with pytest.raises(ConfigError, match="min_evidence_s"):
+        IdentityConfig(min_evidence_s=-1.0)
+
+
+def test_a_young_track_surely_faster_than_any_bird_needs_no_history() -> None:
+    """A munition's re-started track at 50 m/s is SUSPECT at once; a young track whose 30 m/s
+    is poorly known (a bird's track at 3 s of age can show that) waits for its evidence."""
+    rid = RuleIdentifier(IdentityConfig())
+    x = [[8000, 0, 300, -50, 0, 0]]  # due in the core in ~150 s
+    assert step(rid, 3.0, x, [0.9], t_first=0.0, vel_var=4.0)[0] == Identity.SUSPECT
+    rid = RuleIdentifier(IdentityConfig())
+    x = [[4000, 0, 100, -30, 0, 0]]
+    assert step(rid, 3.0, x, [0.9], t_first=0.0, vel_var=100.0)[0] == Identity.UNKNOWN
+
+
+def test_the_bird_speed_bound_is_the_catalogues() -> None:
+    bird = load_world().objects["bird"]
+    assert IdentityConfig().bird_max_speed_m_s == bird.speed_max_m_s
 
 
 def test_tentative_tracks_are_pending_and_hysteresis_holds() -> None:

@@ -338,6 +338,7 @@ class AlertManager:
         protected: B,
         score: F64,
         explain: Callable[[int, int], str],
+        max_level: I8 | None = None,
     ) -> list[AlertEvent]:
         """Advance the track alerts to ``t``.
 
@@ -355,6 +356,10 @@ class AlertManager:
             Threat scores.
         explain : Callable[[int, int], str]
             Plain-words reason for (track row, site column), called only for events.
+        max_level : (N,) int8, optional
+            The highest level each track may be raised to now (an :class:`AlertLevel`; the
+            assess stage holds a track younger than its evidence age at WATCH). A level already
+            above it is kept.
 
         Returns
         -------
@@ -388,6 +393,8 @@ class AlertManager:
 
         sc = np.where(eligible[:, None] & ~protected[:, None], score, 0.0)
         up = (sc[..., None] >= self._raise).sum(axis=-1).astype(np.int8)
+        if max_level is not None:
+            up = np.minimum(up, max_level[:, None]).astype(np.int8)
         support = (sc[..., None] >= self._lower).sum(axis=-1).astype(np.int8)
         rising = up > prev
         falling = ~rising & (support < prev)

@@ -27,7 +27,7 @@ from dronewall.assess.classify import (
     build_class_model,
 )
 from dronewall.assess.geometry import SiteGeometry, site_geometry
-from dronewall.assess.identify import IdentityConfig, RuleIdentifier
+from dronewall.assess.identify import IdentityConfig, RuleIdentifier, has_evidence
 from dronewall.assess.threat import (
     ThreatConfig,
     ThreatEntry,
@@ -38,7 +38,7 @@ from dronewall.assess.threat import (
 )
 from dronewall.core.errors import ConfigError, InputError
 from dronewall.core.measurements import DetectionBatch
-from dronewall.core.taxonomy import ObjectClass
+from dronewall.core.taxonomy import AlertLevel, ObjectClass
 from dronewall.core.tracks import TrackTable
 from dronewall.geo.frames import LocalFrame
 from dronewall.world.catalogue import ObjectType, Site
@@ -314,6 +314,11 @@ class Assessor:
             protected=protected,
             score=score,
             explain=reason,
+            max_level=np.where(
+                has_evidence(t, tracks, self.config.identity),
+                int(AlertLevel.ALARM),
+                int(AlertLevel.WATCH),
+            ).astype(np.int8),
         )
         events += self.alerts.update_reports(t, detections, tracks, confirmed & ~protected)
         threats = rank_threats(
