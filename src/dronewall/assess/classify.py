@@ -72,11 +72,11 @@ from numpy.typing import NDArray
 from dronewall.assess.features import FeatureConfig
 from dronewall.assess.geometry import approx_height_m
 from dronewall.assess.keyed import match_ids
+from dronewall.core.attribution import attribute_bearings
 from dronewall.core.errors import ConfigError
 from dronewall.core.measurements import DetectionBatch, MeasurementKind, RfProtocol
 from dronewall.core.taxonomy import UAS_CLASSES, ObjectClass
 from dronewall.core.tracks import TrackTable
-from dronewall.tracking.attribution import attribute_bearings
 from dronewall.world.catalogue import ObjectType
 
 F64 = NDArray[np.float64]
@@ -341,7 +341,7 @@ def rf_cues(
     """The RF protocol each track is cued with this tick, from RF bearings.
 
     A bearing that the detector's own Remote ID decoding attributes to a cooperative drone
-    (:func:`~dronewall.tracking.attribution.attribute_bearings`) cues only the track holding
+    (:func:`~dronewall.core.attribution.attribute_bearings`) cues only the track holding
     that Remote ID: the link is that drone's, not that of whatever else lies on the line.
 
     Parameters

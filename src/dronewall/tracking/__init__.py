@@ -10,8 +10,8 @@ into :class:`~dronewall.core.TrackTable` snapshots, plus bearing-only tracks
 (:class:`BearingOnlyTracker`) for objects only one passive sensor hears.
 """
 
+from dronewall.core.attribution import attribute_bearings
 from dronewall.tracking.association import Assignment, GNNAssociator
-from dronewall.tracking.attribution import attribute_bearings
 from dronewall.tracking.bank import TrackBank
 from dronewall.tracking.bearing_only import (
     BearingOnlyConfig,

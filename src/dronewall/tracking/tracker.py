@@ -36,7 +36,7 @@ index breaking ties. Per scan, with every kernel batched over tracks and detecti
    polar plots, horizontal for 2-D data), an angular pre-gate for bearings, a maximum-speed gate
    and a cooperative-identity gate (a track with ICAO address ``a`` never takes a detection
    carrying another address; an RF bearing attributed to the Remote ID the same detector decoded
-   in the same scan at its azimuth, :mod:`~dronewall.tracking.attribution`, goes only to the
+   in the same scan at its azimuth, :mod:`~dronewall.core.attribution`, goes only to the
    track holding that Remote ID, and unused starts nothing);
 2. the candidate tracks are predicted to the scan time with the IMM (mode mixing with the
    time-dependent mode transition matrix, per-mode prediction, moment matching) or, when the scan
@@ -176,11 +176,11 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
+from dronewall.core.attribution import attribute_bearings
 from dronewall.core.errors import ConfigError
 from dronewall.core.measurements import I64, DetectionBatch, MeasurementKind
 from dronewall.core.tracks import N_CUE_CLASSES, TrackStatus, TrackTable
 from dronewall.tracking.association import GNNAssociator
-from dronewall.tracking.attribution import attribute_bearings
 from dronewall.tracking.bank import TrackBank, majority_vote, popcount, several
 from dronewall.tracking.bearing_only import BearingOnlyConfig, BearingOnlyTracker, BearingTrackTable
 from dronewall.tracking.gating import chi2_threshold, euclidean_candidates
@@ -361,7 +361,7 @@ class TrackerConfig:
         Keep bearing-only tracks for bearings nothing else used.
     attribute_bearings : bool
         Attribute each RF bearing to the Remote ID position the same detector decoded in the
-        same scan at that azimuth (:func:`~dronewall.tracking.attribution.attribute_bearings`):
+        same scan at that azimuth (:func:`~dronewall.core.attribution.attribute_bearings`):
         such a bearing updates only the track holding that identity and never starts a track,
         so a bird's track lying on a cooperative drone's RF line does not take its bearings.
     """
@@ -719,7 +719,7 @@ class MultiSensorTracker:
         """Predict, gate, associate, update and initiate for one ``(sensor, t)`` scan.
 
         ``claim (M,)`` is the cooperative identity each bearing is attributed to
-        (:func:`~dronewall.tracking.attribution.attribute_bearings`), ``-1`` none: a claimed
+        (:func:`~dronewall.core.attribution.attribute_bearings`), ``-1`` none: a claimed
         bearing updates only the track holding that identity and, unused, starts nothing.
         """
         t_s = float(scan.t[0])

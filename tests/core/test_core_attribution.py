@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dronewall.core.attribution import attribute_bearings
 from dronewall.core.measurements import DetectionBatch, MeasurementKind
-from dronewall.tracking.attribution import attribute_bearings
 
 T0 = 1_700_000_000.0
 S_RF = np.array([0.0, 0.0, 10.0])
