@@ -81,6 +81,71 @@ def test_follow_up_plan_is_what_keeps_the_cheap_layer() -> None:
     assert rec1.fire_unit_id == "gun-1"
 
 
+def test_a_follow_up_is_judged_where_the_target_will_be() -> None:
+    # the munition 3.5 km out at 50 m/s, 40 s from the core, with a 1 s approval: both units can
+    # engage now, and the gun's effect (9 s), the look (5 s) and the missile's time to go from
+    # now (18 s) add up to 32 s, in time. But after the gun's miss the target is 700 m closer:
+    # the missile would meet it about 1,950 m out, inside its 2 km minimum range. The gun's
+    # plan has no follow-up; the missile's has the gun behind it.
+    units = (("gun-1", "skynex-35mm"), ("nas-1", "nasams-aim120"))
+    tracks, a = make_case([[3500.0, 0.0, 300.0, -50.0, 0.0, 0.0]], probs=[LM])
+    adv = advisor(*units, approval_s=1.0)
+    plan_pk, plan_cost, f = plan(adv, tracks, a)
+    assert f.feasible[0].all()
+    p_gun, p_nas = f.pk[0]
+    assert f.t_go[0, 0] + adv.config.reengage_delay_s + f.t_go[0, 1] < 40.0
+    assert plan_pk[0, 0] == pytest.approx(p_gun)
+    assert plan_cost[0, 0] == pytest.approx(adv.cost_eur[0])
+    assert plan_pk[0, 1] == pytest.approx(p_nas + (1 - p_nas) * p_gun)
+    # the follow-up's own check, at its time: the missile after the gun's look is inside 2 km
+    look = f.t_go[0, 0] + adv.config.reengage_delay_s
+    later = adv.feasibility(0.0, tracks, a, np.array([0]), np.array([[look, look]]))
+    assert not later.range_ok[0, 1]
+    assert later.slant[0, 1] < adv.min_range_m[1]
+    # 500 m further out the missile meets it outside its minimum range: it backs up the gun
+    tracks, a = make_case([[4000.0, 0.0, 300.0, -50.0, 0.0, 0.0]], probs=[LM])
+    plan_pk, _, f = plan(advisor(*units, approval_s=1.0), tracks, a)
+    assert plan_pk[0, 0] == pytest.approx(p_gun + (1 - p_gun) * p_nas)
+
+
+def test_plans_of_several_tracks_are_those_of_each_alone() -> None:
+    # the batched follow-up (one evaluation over every (track, first unit) pair) gives each
+    # track the plan it has alone
+    units = (("gun-1", "skynex-35mm"), ("nas-1", "nasams-aim120"), ("int-1", "interceptor-drone"))
+    xs = [
+        [3500.0, 0.0, 300.0, -50.0, 0.0, 0.0],
+        [0.0, 4000.0, 300.0, 0.0, -50.0, 0.0],
+        [-2500.0, 0.0, 150.0, 12.0, 0.0, 0.0],
+    ]
+    tracks, a = make_case(xs, probs=[LM, LM, one_hot(ObjectClass.QUADCOPTER)])
+    rows = np.arange(3)
+    adv = advisor(*units, approval_s=1.0)
+    f = adv.feasibility(0.0, tracks, a, rows)
+    ttc = engagement_mod.time_to_core_top(a, rows)
+    tick = engagement_mod._Tick(
+        t=0.0,
+        tracks=tracks,
+        assessment=a,
+        rows=rows,
+        f=f,
+        w=adv.wait_options(0.0, tracks, a, rows),
+        feasible=f.feasible,
+        per_kill=adv.cost_eur[None, :] / f.pk,
+        ttc_top=ttc,
+        deadline=ttc - 30.0,
+        imminent=np.zeros(3, bool),
+        low_value=np.zeros(3, bool),
+        expensive=adv.cost_eur >= 1e5,
+        same_object=np.eye(3, dtype=bool),
+    )
+    both_pk, both_cost = adv.plan_values(tick)
+    assert (both_pk > f.pk * f.feasible + 1e-9).any()  # some plan has a follow-up
+    for i in range(3):
+        one, cost_one, _ = plan(adv, *make_case([xs[i]], probs=[a.class_probs[i]]))
+        np.testing.assert_allclose(both_pk[i], one[0], rtol=1e-12)
+        np.testing.assert_allclose(both_cost[i], cost_one[0], rtol=1e-12)
+
+
 def test_plan_never_counts_on_the_type_that_missed() -> None:
     # two guns of one type and an interceptor post, the munition 46 s out: a second burst of the
     # gun type is in time, but a miss bars skynex-35mm from the track (exclude_failed_effector)
@@ -107,35 +172,36 @@ def test_plan_never_counts_on_the_type_that_missed() -> None:
 
 def test_last_chance_is_not_traded_against_cost() -> None:
     # the munition 28 s from the core: the gun (7 s to intercept) or the missile (17 s), and
-    # after a miss of either (a 5 s look) the other would be too late: the last chance
-    tracks, a = make_case([[2900.0, 0.0, 300.0, -50.0, 0.0, 0.0]], probs=[LM])
+    # after a miss of either (a 5 s look, a 1 s approval) the other would be too late: the
+    # last chance
     units = (("gun-1", "skynex-35mm"), ("nas-1", "nasams-aim120"))
-    plan_pk, _, f = plan(advisor(*units), tracks, a)
+    tracks, a = make_case([[2900.0, 0.0, 300.0, -50.0, 0.0, 0.0]], probs=[LM])
+    plan_pk, _, f = plan(advisor(*units, approval_s=1.0), tracks, a)
     assert f.feasible[0].all()
     np.testing.assert_allclose(plan_pk[0], f.pk[0])  # no plan has a follow-up
     assert f.pk[0, 1] > f.pk[0, 0]
-    (rec,) = advisor(*units).recommend(0.0, tracks, a)
+    (rec,) = advisor(*units, approval_s=1.0).recommend(0.0, tracks, a)
     assert rec.fire_unit_id == "nas-1"  # the surer shot
     assert "last chance" in rec.reason
     assert "60,000 EUR" in rec.reason  # weighed at the gun's price
     gun = next(x for x in rec.alternatives if x.fire_unit_id == "gun-1")
     assert "last chance" in gun.why_not
     # weighing every shot at its own cost, the gun's 10 % less Pk saves the missile
-    (rec0,) = advisor(*units, last_chance_surest=False).recommend(0.0, tracks, a)
+    (rec0,) = advisor(*units, approval_s=1.0, last_chance_surest=False).recommend(0.0, tracks, a)
     assert rec0.fire_unit_id == "gun-1"
-    # 40 s out the missile can back up a gun miss: no last chance, the gun leads
+    # 40 s out the gun can back up a missile miss: no last chance, and the cheaper gun leads
     tracks, a = make_case([[3500.0, 0.0, 300.0, -50.0, 0.0, 0.0]], probs=[LM])
-    (rec1,) = advisor(*units).recommend(0.0, tracks, a)
+    (rec1,) = advisor(*units, approval_s=1.0).recommend(0.0, tracks, a)
     assert rec1.fire_unit_id == "gun-1"
     assert "last chance" not in rec1.reason
     # whether to fire at all is still weighed: at a low-value site the cheapest unit in time
     # prices the last shot, and a missile alone does not pay
     tracks, a = make_case([[2900.0, 0.0, 300.0, -50.0, 0.0, 0.0]], probs=[LM])
-    lone = advisor(("nas-1", "nasams-aim120"), site_values={"kb": 10.0})
+    lone = advisor(("nas-1", "nasams-aim120"), approval_s=1.0, site_values={"kb": 10.0})
     assert lone.recommend(0.0, tracks, a) == []
     # with the gun in time the shot pays, and it is the surer missile: the doctrine's price,
     # which a planner who will not pay it turns off with last_chance_surest=False
-    with_gun = advisor(*units, site_values={"kb": 10.0}).recommend(0.0, tracks, a)
+    with_gun = advisor(*units, approval_s=1.0, site_values={"kb": 10.0}).recommend(0.0, tracks, a)
     assert [r.fire_unit_id for r in with_gun] == ["nas-1"]
 
 

@@ -798,9 +798,9 @@ class EngagementAdvisor:
         ----------
         pos, vel : (N, 3) float64
             Track positions (m) and velocities (m/s), ENU.
-        delay_s : (U,) float64 or None
-            Engage only after this wait per unit, s: the target is first moved to ``p + v d`` and
-            ``t_go`` counts from the end of the wait.
+        delay_s : (U,) or (N, U) float64, or None
+            Engage only after this wait per unit (or per track and unit), s: the target is first
+            moved to ``p + v d`` and ``t_go`` counts from the end of the wait.
 
         Returns
         -------
@@ -815,7 +815,7 @@ class EngagementAdvisor:
         d = pos[:, None, :] - self.pos_enu[None, :, :]  # (N, U, 3)
         v = vel[:, None, :]
         if delay_s is not None:
-            d = d + v * delay_s[None, :, None]
+            d = d + v * np.atleast_2d(delay_s)[:, :, None]
         tau = self.reaction_s[None, :]
         finite = np.isfinite(self.speed_m_s)[None, :]
         w2 = np.where(finite, self.speed_m_s[None, :], 1.0) ** 2
@@ -861,19 +861,20 @@ class EngagementAdvisor:
         target moves on at constant velocity meanwhile, and ``t_go`` counts from ``t``, approval
         included. With ``delay_s (U,)`` (s, each at least the unit's wait until ready, see
         :meth:`ready_in`) it is the feasibility of proposing after that wait (the unit ready and
-        reloaded), approved ``approval_s`` later. ``stationary`` predicts the target holding its
-        position instead (a loitering drone).
+        reloaded), approved ``approval_s`` later; ``delay_s (n, U)`` gives each track its own
+        waits (a follow-up after each first shot's look, :meth:`plan_values`). ``stationary``
+        predicts the target holding its position instead (a loitering drone).
         """
         cfg, roe = self.config, self.roe
         x = tracks.x[rows]
         vel = x[:, 3:6] * np.array([1.0, 1.0, 0.0]) if cfg.predict_level else x[:, 3:6]
         if stationary:
             vel = np.zeros_like(vel)
-        lead = np.full(len(self.units), cfg.approval_s)
+        lead = np.full((1, len(self.units)), cfg.approval_s)  # (1, U) or (n, U)
         if delay_s is not None:
-            lead = lead + delay_s
+            lead = lead + np.atleast_2d(delay_s)
         t_go, point, catch = self.intercept(x[:, :3], vel, lead)
-        t_go = np.where(catch, t_go, np.inf) + lead[None, :]
+        t_go = np.where(catch, t_go, np.inf) + lead
         n, u = t_go.shape
         rel = point - self.pos_enu[None, :, :]
         slant = np.linalg.norm(rel, axis=-1)
@@ -887,7 +888,7 @@ class EngagementAdvisor:
         else:  # after ready_in(t) every unit is free and holds a round (reload included)
             ready_u = np.ones(u, np.bool_)
             free = np.where(delay_s >= self.ready_in(t), np.maximum(free, 1.0), free)
-        stock = np.broadcast_to(free[None, :] >= 1.0, (n, u))
+        stock = np.broadcast_to(np.atleast_2d(free) >= 1.0, (n, u))
         ready = np.broadcast_to(ready_u[None, :], (n, u))
         if self.nfz_enu.shape[0]:
             dz = np.hypot(
@@ -1880,43 +1881,61 @@ class EngagementAdvisor:
 
             P = p_k + (1 − p_k) p_b,     C = c_k + (1 − p_k) c_b        (P = p_k, C = c_k: no b)
 
-        A follow-up's time to intercept is taken from now (``t_go`` if it can engage now, else
-        its earliest predicted intercept after waiting). With ``plan_follow_up`` False, or when
-        no follow-up is in time, the plan is the single shot.
+        The follow-up is judged where and when it would be fired: proposed at
+        ``s_k = t_go,k + reengage_delay_s`` (the first shot's effect and the look, from now) or
+        when ``b`` is ready if later, plus each of ``wait_steps_s`` (a target that enters
+        ``b``'s envelope later), approved ``approval_s`` after that, against the target moved on
+        at constant velocity meanwhile: every check of :meth:`feasibility` (range, including
+        the minimum range a target inside it has flown into, altitude, no-fire zones) at that
+        time, and its intercept due before the track reaches the core. One batched evaluation
+        per wait step over the ``(n·U)`` (track, first unit) pairs and the ``U`` units, each
+        pair with its own delay. With ``plan_follow_up`` False, or when no follow-up is in time,
+        the plan is the single shot.
 
         Returns
         -------
         pk, cost : (n, U) float64
             Plan kill probability and expected cost, EUR.
         """
+        cfg = self.config
         f = c.f
         pk = np.where(c.feasible, f.pk, 0.0)
         cost = np.broadcast_to(self.cost_eur[None, :], pk.shape).astype(np.float64)
-        if not self.config.plan_follow_up:
+        if not cfg.plan_follow_up or pk.size == 0:
             return pk, cost
-        look = self.config.reengage_delay_s
-        t_eff = np.where(c.feasible, f.t_go, np.inf)  # (n, k) effect of the first shot
-        start = t_eff + look
-        # follow-up b: free again (same unit: a second round), then its own time to go
-        t_b_now = np.where(c.feasible, f.t_go, c.w.reach_s)  # (n, b)
+        n, u = pk.shape
+        first = np.isfinite(f.t_go) & c.feasible  # (n, k)
+        start = np.where(first, f.t_go + cfg.reengage_delay_s, 0.0)  # (n, k) look ends, s
         ready = self.ready_in(c.t)  # (b,)
+        same = np.eye(u, dtype=np.bool_)[None, :, :]  # (1, k, b)
+        # b = k is the same unit's next round: it holds its channel until the first effect
+        base = np.where(same, start[:, :, None], np.maximum(start[:, :, None], ready))
+        rows_kb = np.repeat(c.rows, u)  # (n·U,): row i repeated for each first unit k
+        due = np.full((n, u, u), np.inf)  # (n, k, b) the follow-up's effect, s from now
+        for step in cfg.wait_steps_s:
+            delay = base + step
+            todo = (
+                ~np.isfinite(due)
+                & first[:, :, None]
+                & (delay - start[:, :, None] <= cfg.max_wait_s)
+            )
+            if not todo.any():
+                break
+            fb = self.feasibility(c.t, c.tracks, c.assessment, rows_kb, delay.reshape(n * u, u))
+            t_b = fb.t_go.reshape(n, u, u)
+            ok = todo & fb.feasible.reshape(n, u, u) & (t_b <= c.ttc_top[:, None, None])
+            due = np.where(ok, t_b, due)
         free = self.rounds_left - self.reserved()
-        due = np.maximum(start[:, :, None], ready[None, None, :]) + t_b_now[:, None, :]
-        same = np.eye(len(self.units), dtype=np.bool_)[None, :, :]
-        due = np.where(same, start[:, :, None] + t_b_now[:, None, :], due)
-        enough = np.where(same, (free >= 2.0)[None, None, :], np.ones_like(same))
+        enough = np.where(same, (free >= 2.0)[None, None, :], True)
         can = (
-            (due <= c.ttc_top[:, None, None])
-            & enough
-            & (np.isfinite(t_b_now) & (f.pk >= self.config.min_pk))[:, None, :]
-            & ~self._failed_mask(c.tracks, c.rows)[:, None, :]
+            np.isfinite(due) & enough & ~self._failed_mask(c.tracks, c.rows)[:, None, :]
         )  # (n, k, b)
-        if self.config.exclude_failed_effector:  # if k misses, its type is barred
+        if cfg.exclude_failed_effector:  # if k misses, its type is barred
             can &= ~self._same_type[None, :, :]
         per_kill = np.where(can, c.per_kill[:, None, :], np.inf)
         b = np.argmin(per_kill, axis=2)  # (n, k)
         has = np.isfinite(np.take_along_axis(per_kill, b[..., None], axis=2)[..., 0])
-        p_b = np.where(has, f.pk[np.arange(pk.shape[0])[:, None], b], 0.0)
+        p_b = np.where(has, f.pk[np.arange(n)[:, None], b], 0.0)
         c_b = np.where(has, self.cost_eur[b], 0.0)
         plan_pk: F64 = np.where(c.feasible, pk + (1.0 - pk) * p_b, 0.0)
         plan_cost: F64 = cost + (1.0 - pk) * c_b
