@@ -63,6 +63,11 @@ CT (coordinated turn with known rate ω; Li & Jilkov 2003, "Survey of maneuverin
     a Taylor series near ``θ = 0`` so that ``ω → 0`` tends smoothly to NCV (``f1 → 1/2``,
     ``f2 → 1/6``) without cancellation.
 
+Adaptive turn (the turn mode of an adaptive IMM; Munir & Atherton 1995)
+    The CT model above with a rate per track, ``ω_k = ±clip(|ω̂_k|, ω_min, ω_max)`` from each
+    track's turn-rate estimate: ``F (N, 6, 6)`` and ``Q (N, 6, 6)`` then differ per track as well
+    as per step (:class:`AdaptiveTurnModel`).
+
 Hover (integrated Ornstein–Uhlenbeck velocity; Singer 1970 with the roles of v and a moved down)
     Per axis ``ṗ = v``, ``v̇ = −v/τ + w``: the velocity is mean-reverting to zero with time
     constant ``τ`` (stationary velocity variance ``q τ / 2``) and the position integrates it, so a
@@ -260,15 +265,29 @@ def _f2(theta: F64) -> F64:
     return out
 
 
-def ct_transition(dt: ArrayLike, turn_rate: float) -> F64:
+def _steps_and_angles(dt: ArrayLike, turn_rate: ArrayLike) -> tuple[F64, F64]:
+    """``dt (N,)`` and ``θ = ω Δt (N,)`` for a scalar rate or one rate per step (a single step
+    is broadcast to the rates)."""
+    dt = _as_steps(dt)
+    w = np.asarray(turn_rate, dtype=np.float64)
+    if w.ndim:
+        if w.ndim != 1 or dt.shape[0] not in (1, w.shape[0]):
+            raise ValueError(f"turn_rate {w.shape} must be a scalar or match dt {dt.shape}")
+        dt = np.broadcast_to(dt, w.shape).copy()
+    theta: F64 = w * dt
+    return dt, theta
+
+
+def ct_transition(dt: ArrayLike, turn_rate: ArrayLike) -> F64:
     """State transition matrices of the coordinated-turn model with known turn rate.
 
     Parameters
     ----------
     dt : (N,) float, s
         Time steps of either sign; a scalar is treated as ``(1,)``.
-    turn_rate : float, rad/s
-        ``ω``; positive turns counter-clockwise seen from above (left).
+    turn_rate : float or (N,) float, rad/s
+        ``ω``, one for all steps or one per step (the adaptive IMM's per-track rates); positive
+        turns counter-clockwise seen from above (left).
 
     Returns
     -------
@@ -277,8 +296,7 @@ def ct_transition(dt: ArrayLike, turn_rate: float) -> F64:
         ``[[sin θ/ω, −(1−cos θ)/ω], [(1−cos θ)/ω, sin θ/ω]] v``, vertical NCV. Equals
         :func:`ncv_transition` for ``ω = 0`` and ``F(−Δt) = F(Δt)⁻¹``.
     """
-    dt = _as_steps(dt)
-    theta = turn_rate * dt
+    dt, theta = _steps_and_angles(dt, turn_rate)
     sin_w = dt * np.sinc(theta / np.pi)  # sin θ / ω
     half = np.sinc(theta / (2.0 * np.pi))
     cos_w = dt * (0.5 * theta) * half * half  # (1 − cos θ)/ω = 2 sin²(θ/2)/ω
@@ -297,7 +315,7 @@ def ct_transition(dt: ArrayLike, turn_rate: float) -> F64:
 
 
 def ct_process_noise(
-    dt: ArrayLike, turn_rate: float, q_horizontal: float, q_vertical: float
+    dt: ArrayLike, turn_rate: ArrayLike, q_horizontal: float, q_vertical: float
 ) -> F64:
     """Exact white-acceleration process noise of the coordinated-turn model.
 
@@ -306,8 +324,8 @@ def ct_process_noise(
     dt : (N,) float, s
         Time steps; a scalar is treated as ``(1,)``. For ``Δt < 0`` the signed integral (see the
         module docstring).
-    turn_rate : float, rad/s
-        ``ω``.
+    turn_rate : float or (N,) float, rad/s
+        ``ω``, one for all steps or one per step.
     q_horizontal, q_vertical : float, m²/s³
         Acceleration noise spectral density on east/north (isotropic) and on up.
 
@@ -318,8 +336,7 @@ def ct_process_noise(
         ``Q_vv = q_h Δt I2`` horizontally and the NCV block vertically; symmetric positive
         definite for ``Δt > 0`` and ``q > 0``; equal to :func:`ncv_process_noise` for ``ω = 0``.
     """
-    dt = _as_steps(dt)
-    theta = turn_rate * dt
+    dt, theta = _steps_and_angles(dt, turn_rate)
     dt2 = dt * dt
     f2 = _f2(theta)
     qpp = q_horizontal * 2.0 * dt2 * dt * f2
@@ -391,6 +408,106 @@ class CoordinatedTurnModel:
         out: F64 = 4.0 * self.q_horizontal * dt3 * _f2(self.turn_rate * dt) + (
             self.q_vertical * dt3 / 3.0
         )
+        return out
+
+
+#: Default bounds on the rate of an :class:`AdaptiveTurnModel`, rad/s: below 0.1 rad/s a turn mode
+#: is hardly a turn (a munition banks at 0.1-0.2); above 1.5 rad/s no drone of the catalogue turns.
+ADAPTIVE_MIN_RATE = 0.1
+ADAPTIVE_MAX_RATE = 1.5
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AdaptiveTurnModel:
+    """Coordinated turn to one side whose rate is given per track at each prediction.
+
+    The turn mode of an adaptive IMM (:func:`~dronewall.tracking.imm.drone_imm` with
+    ``adaptive_turn=True``): the mode turns to ``side`` at ``|ω| = clip(|ω̂|, min_rate,
+    max_rate)``, ``ω̂ (N,)`` each track's estimated turn rate
+    (:func:`~dronewall.tracking.imm.turn_rate_update`), so that one left and one right mode follow
+    a turn at any rate instead of a fixed grid. The maths are those of
+    :class:`CoordinatedTurnModel` (:func:`ct_transition`, :func:`ct_process_noise`) with a rate per
+    step; without rates (``turn_rate=None``) the model is the fixed-rate turn at
+    ``side · nominal_rate``, so it also works wherever a plain :class:`MotionModel` is expected.
+
+    Parameters
+    ----------
+    side : float
+        ``+1`` turns left (counter-clockwise seen from above), ``-1`` right.
+    nominal_rate : float, rad/s
+        ``|ω|`` used when no per-track rates are given.
+    min_rate, max_rate : float, rad/s
+        Bounds on ``|ω|``: a straight-flying track (``ω̂ ≈ 0``) keeps its turn modes at
+        ``min_rate``, ready for a turn, and a noisy estimate cannot spin them beyond ``max_rate``.
+    q_horizontal, q_vertical : float, m²/s³
+        Acceleration noise densities, as in :class:`CoordinatedTurnModel`.
+    """
+
+    side: float
+    nominal_rate: float = 0.35
+    min_rate: float = ADAPTIVE_MIN_RATE
+    max_rate: float = ADAPTIVE_MAX_RATE
+    q_horizontal: float = 9.0
+    q_vertical: float = 2.0
+
+    def __post_init__(self) -> None:
+        _require(self.side, "side", self.side in (-1.0, 1.0), "+1 (left) or -1 (right)", "bad side")
+        lo, hi = self.min_rate, self.max_rate
+        _require(
+            lo,
+            "min_rate",
+            bool(np.isfinite(lo) and np.isfinite(hi) and 0.0 < lo <= hi),
+            "0 < min_rate <= max_rate, finite, rad/s",
+            "turn rate bounds must be finite with 0 < min_rate <= max_rate",
+        )
+        _require(
+            self.nominal_rate,
+            "nominal_rate",
+            bool(np.isfinite(self.nominal_rate) and self.nominal_rate > 0.0),
+            "> 0 rad/s",
+            "nominal turn rate must be finite and positive",
+        )
+        _check_noise_density(self.q_horizontal, "q_horizontal")
+        _check_noise_density(self.q_vertical, "q_vertical")
+
+    @property
+    def turn_rate(self) -> float:
+        """The signed nominal rate ``side · nominal_rate``, rad/s."""
+        return self.side * self.nominal_rate
+
+    def rates(self, turn_rate: ArrayLike | None) -> F64:
+        """The signed rates the mode turns at: ``side · clip(|ω̂|, min_rate, max_rate)``, or the
+        nominal rate for None (then a ``(1,)`` array)."""
+        if turn_rate is None:
+            return np.array([self.turn_rate])
+        w = np.abs(np.atleast_1d(np.asarray(turn_rate, dtype=np.float64)))
+        out: F64 = self.side * np.clip(
+            np.nan_to_num(w, nan=self.nominal_rate), self.min_rate, self.max_rate
+        )
+        return out
+
+    def transition(self, dt: ArrayLike, turn_rate: ArrayLike | None = None) -> F64:
+        """``F (N, 6, 6)`` for steps ``dt (N,)`` s at per-step rates ``turn_rate (N,)`` rad/s
+        (see :meth:`rates`, :func:`ct_transition`)."""
+        w = self.rates(turn_rate)
+        return ct_transition(dt, w if turn_rate is not None else float(w[0]))
+
+    def process_noise(self, dt: ArrayLike, turn_rate: ArrayLike | None = None) -> F64:
+        """``Q (N, 6, 6)`` for steps ``dt (N,)`` s at per-step rates ``turn_rate (N,)`` rad/s
+        (see :meth:`rates`, :func:`ct_process_noise`)."""
+        w = self.rates(turn_rate)
+        return ct_process_noise(
+            dt, w if turn_rate is not None else float(w[0]), self.q_horizontal, self.q_vertical
+        )
+
+    def position_noise_trace(self, dt: F64) -> F64:
+        """``tr Q_pp (N,)``, m², at the smallest rate the mode may take (``min_rate``, or the
+        nominal rate if smaller): an upper bound over all of them, ``f2(θ)`` falling with
+        ``|θ|``; for gate radii."""
+        dt = _as_steps(dt)
+        dt3 = dt * dt * dt
+        w = min(self.min_rate, self.nominal_rate)
+        out: F64 = 4.0 * self.q_horizontal * dt3 * _f2(w * dt) + (self.q_vertical * dt3 / 3.0)
         return out
 
 
