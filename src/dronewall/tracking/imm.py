@@ -29,6 +29,27 @@ One IMM cycle (Blom & Bar-Shalom 1988; Bar-Shalom, Li & Kirubarajan 2001, ch. 11
    giving log-likelihoods ``ℓ_j = ln N(ν_j; 0, S_j)``.
 3. Mode probability update: ``μ_j ∝ c_j exp(ℓ_j)`` (log-sum-exp, with a floor).
 4. Output by moment matching: ``x = Σ_j μ_j x_j``, ``P = Σ_j μ_j (P_j + (x_j − x)(x_j − x)ᵀ)``.
+
+Adaptive IMM
+------------
+A fixed turn rate loses when the target turns at another: the acceleration error of a rate
+mismatch ``Δω`` is ``v |Δω|``. The adaptive IMM (AIMM, Munir & Atherton 1995, IEE Proc. Radar
+Sonar Navig. 142(1), which re-centres its manoeuvre models on a running estimate of the target's
+acceleration; Li & Jilkov 2005, "Survey of maneuvering target tracking V: multiple-model
+methods", IEEE T-AES 41(4), on such adaptive model sets) keeps the 6-D state and moves the turn
+modes instead: each track carries a turn-rate estimate ``ω̂ (N,)`` with variance ``σ²_ω (N,)``,
+and its turn modes turn at ``±clip(|ω̂|, ω_min, ω_max)``
+(:class:`~dronewall.tracking.models.AdaptiveTurnModel`), so that ``F_j`` and ``Q_j`` are
+``(N, 6, 6)`` per track as well as per step. ``ω̂`` is a scalar Kalman filter per track on the
+rotation of the IMM's combined velocity between updates (:func:`turn_rate_update`)::
+
+    ω_m = atan2(v₀ × v₁, v₀ · v₁) / Δt       measured rate, v₀, v₁ the horizontal velocities
+    R_ω = (σ²_φ₀ + σ²_φ₁) / Δt²              σ²_φ = (J v)ᵀ P_vv (J v) / |v|⁴, J = [[0, −1], [1, 0]]
+    σ²_ω ← σ²_ω + q_ω Δt;  K = σ²_ω / (σ²_ω + R_ω);  ω̂ ← ω̂ + K (ω_m − ω̂);  σ²_ω ← (1 − K) σ²_ω
+
+(random-walk rate, ``q_ω`` in rad²/s³; no update below a minimum speed, where the heading is
+noise; ``ω̂`` clipped to ``±ω_max``). Treating the two heading errors as independent overstates
+``R_ω`` (successive estimates are correlated), which makes the filter slower, not inconsistent.
 """
 
 from __future__ import annotations
@@ -43,6 +64,9 @@ from numpy.typing import ArrayLike, NDArray
 
 from dronewall.core.errors import ConfigError
 from dronewall.tracking.models import (
+    ADAPTIVE_MAX_RATE,
+    ADAPTIVE_MIN_RATE,
+    AdaptiveTurnModel,
     CoordinatedTurnModel,
     HoverModel,
     MotionModel,
@@ -303,6 +327,13 @@ class InteractingMultipleModel:
         """``r``, the number of modes."""
         return len(self.models)
 
+    @property
+    def adaptive(self) -> bool:
+        """Whether a mode's rate is set per track (an
+        :class:`~dronewall.tracking.models.AdaptiveTurnModel` among the models): the predictions
+        then take each track's estimated turn rate (``turn_rate`` of :func:`imm_predict`)."""
+        return any(isinstance(m, AdaptiveTurnModel) for m in self.models)
+
     def initial_mode_probabilities(self) -> F64:
         """``μ0 (r,)`` for a new track, as an array."""
         return np.asarray(self.initial_probabilities, dtype=np.float64)
@@ -310,6 +341,21 @@ class InteractingMultipleModel:
     def transition_matrix(self, dt: ArrayLike) -> F64:
         """``Π (K, r, r)`` over ``dt (K,)`` s; see :meth:`ModeSwitching.transition_matrix`."""
         return self.switching.transition_matrix(dt)
+
+
+def _mode_matrices(model: MotionModel, dt: F64, turn_rate: F64 | None) -> tuple[F64, F64]:
+    """``F (N, 6, 6)``, ``Q (N, 6, 6)`` of one mode over ``dt (N,)``: an adaptive turn mode at
+    the per-track rates ``turn_rate (N,)`` when given, every other model as it is."""
+    if turn_rate is not None and isinstance(model, AdaptiveTurnModel):
+        return model.transition(dt, turn_rate), model.process_noise(dt, turn_rate)
+    return model.transition(dt), model.process_noise(dt)
+
+
+def _track_rates(turn_rate: ArrayLike | None, n: int) -> F64 | None:
+    if turn_rate is None:
+        return None
+    out: F64 = np.broadcast_to(np.asarray(turn_rate, dtype=np.float64), (n,))
+    return out
 
 
 def imm_mix(mu: F64, x: F64, P: F64, Pi: F64) -> tuple[F64, F64, F64]:
@@ -356,7 +402,14 @@ def imm_mix(mu: F64, x: F64, P: F64, Pi: F64) -> tuple[F64, F64, F64]:
     return c, x0, _symmetrise(P0)
 
 
-def imm_predict(imm: InteractingMultipleModel, x0: F64, P0: F64, dt: ArrayLike) -> tuple[F64, F64]:
+def imm_predict(
+    imm: InteractingMultipleModel,
+    x0: F64,
+    P0: F64,
+    dt: ArrayLike,
+    *,
+    turn_rate: ArrayLike | None = None,
+) -> tuple[F64, F64]:
     """Mode-matched prediction: each mode's mixed estimate through its own model.
 
     Parameters
@@ -369,6 +422,10 @@ def imm_predict(imm: InteractingMultipleModel, x0: F64, P0: F64, dt: ArrayLike) 
         Mixed covariances.
     dt : (N,) or scalar float, s
         Per-track time steps (either sign; see :mod:`dronewall.tracking.models`).
+    turn_rate : (N,) float, rad/s, optional
+        Each track's estimated turn rate ``ω̂`` (adaptive IMM, :func:`turn_rate_update`): the
+        :class:`~dronewall.tracking.models.AdaptiveTurnModel` modes turn at ``±clip(|ω̂|)``, so
+        their ``F_j``, ``Q_j`` are per track. None: every mode at its own fixed parameters.
 
     Returns
     -------
@@ -381,18 +438,24 @@ def imm_predict(imm: InteractingMultipleModel, x0: F64, P0: F64, dt: ArrayLike) 
     P0 = np.asarray(P0, dtype=np.float64)
     n = x0.shape[0]
     dt = np.broadcast_to(np.asarray(dt, dtype=np.float64), (n,))
+    w = _track_rates(turn_rate, n)
     x_pred = np.empty_like(x0)
     P_pred = np.empty_like(P0)
     for j, model in enumerate(imm.models):  # over modes, never over tracks
-        F = model.transition(dt)
-        Q = model.process_noise(dt)
+        F, Q = _mode_matrices(model, dt, w)
         x_pred[:, j] = np.einsum("nab,nb->na", F, x0[:, j])  # x⁻ = F x
         P_pred[:, j] = F @ P0[:, j] @ np.swapaxes(F, 1, 2) + Q  # P⁻ = F P Fᵀ + Q
     return x_pred, _symmetrise(P_pred)
 
 
 def imm_mix_predict(
-    imm: InteractingMultipleModel, mu: F64, x: F64, P: F64, dt: ArrayLike
+    imm: InteractingMultipleModel,
+    mu: F64,
+    x: F64,
+    P: F64,
+    dt: ArrayLike,
+    *,
+    turn_rate: ArrayLike | None = None,
 ) -> tuple[F64, F64, F64]:
     """Transition matrices, interaction and mode-matched prediction in one call.
 
@@ -407,6 +470,8 @@ def imm_mix_predict(
         Mode-conditioned covariances.
     dt : (N,) or scalar float, s
         Per-track time steps.
+    turn_rate : (N,) float, rad/s, optional
+        Per-track turn rates of the adaptive turn modes (see :func:`imm_predict`).
 
     Returns
     -------
@@ -421,12 +486,18 @@ def imm_mix_predict(
     dt = np.broadcast_to(np.asarray(dt, dtype=np.float64), (mu.shape[0],))
     Pi = imm.switching.transition_matrix(dt)
     mu_pred, x0, P0 = imm_mix(mu, x, P, Pi)
-    x_pred, P_pred = imm_predict(imm, x0, P0, dt)
+    x_pred, P_pred = imm_predict(imm, x0, P0, dt, turn_rate=turn_rate)
     return mu_pred, x_pred, P_pred
 
 
 def imm_predicted_positions(
-    imm: InteractingMultipleModel, mu: F64, x: F64, P: F64, dt: ArrayLike
+    imm: InteractingMultipleModel,
+    mu: F64,
+    x: F64,
+    P: F64,
+    dt: ArrayLike,
+    *,
+    turn_rate: ArrayLike | None = None,
 ) -> tuple[F64, F64]:
     """Position mean and per-axis variance of each mode's prediction, without the 6x6 products.
 
@@ -451,6 +522,8 @@ def imm_predicted_positions(
         Mode-conditioned covariances.
     dt : (N,) or scalar float, s
         Per-track time steps.
+    turn_rate : (N,) float, rad/s, optional
+        Per-track turn rates of the adaptive turn modes (see :func:`imm_predict`).
 
     Returns
     -------
@@ -470,11 +543,10 @@ def imm_predicted_positions(
     with np.errstate(invalid="ignore", divide="ignore"):
         w = joint / c[:, None, :]
     w = np.where((c > 0.0)[:, None, :], w, np.eye(r)[None])  # as in imm_mix
-    A = np.stack([m.transition(dt)[:, :3, :] for m in imm.models], axis=1)  # (N, j, 3, 6)
-    q = np.stack(
-        [np.diagonal(m.process_noise(dt)[:, :3, :3], axis1=1, axis2=2) for m in imm.models],
-        axis=1,
-    )  # (N, j, 3)
+    rates = _track_rates(turn_rate, n)
+    FQ = [_mode_matrices(m, dt, rates) for m in imm.models]
+    A = np.stack([F[:, :3, :] for F, _ in FQ], axis=1)  # (N, j, 3, 6)
+    q = np.stack([np.diagonal(Q[:, :3, :3], axis1=1, axis2=2) for _, Q in FQ], axis=1)  # (N, j, 3)
     p = A @ np.swapaxes(x, 1, 2)[:, None]  # (N, j, 3, i): A_j x_i
     wT = np.swapaxes(w, 1, 2)  # (N, j, i)
     mean = (p @ wT[..., None])[..., 0]  # (N, j, 3)
@@ -613,6 +685,98 @@ def imm_gate_pairs(mu: F64, d2: F64, log_likelihood: F64) -> tuple[F64, F64]:
     return d2_out, ll_out
 
 
+#: Default turn-rate noise of the adaptive IMM's rate filter, rad²/s³ (:func:`turn_rate_update`).
+TURN_RATE_NOISE = 0.05
+#: Default prior standard deviation of a new track's turn rate, rad/s.
+TURN_RATE_INITIAL_STD = 0.5
+#: Below this horizontal speed, m/s, the heading is too noisy to measure a turn rate.
+TURN_RATE_MIN_SPEED = 2.0
+
+
+def turn_rate_update(
+    rate: F64,
+    rate_var: F64,
+    v0: F64,
+    P0: F64,
+    v1: F64,
+    P1: F64,
+    dt: ArrayLike,
+    *,
+    rate_noise: float = TURN_RATE_NOISE,
+    min_speed: float = TURN_RATE_MIN_SPEED,
+    max_rate: float = ADAPTIVE_MAX_RATE,
+    max_std: float = TURN_RATE_INITIAL_STD,
+) -> tuple[F64, F64]:
+    """One step of each track's turn-rate filter (adaptive IMM; module docstring, "Adaptive IMM").
+
+    A scalar Kalman filter per track on the rate at which its estimated horizontal velocity
+    rotates between two updates::
+
+        ω_m = atan2(v₀ × v₁, v₀ · v₁) / Δt,    R_ω = (σ²_φ₀ + σ²_φ₁) / Δt²,
+        σ²_φ = (J v)ᵀ P_vv (J v) / |v|⁴        (the heading variance, J = [[0, −1], [1, 0]])
+        σ²_ω ← σ²_ω + q_ω Δt,  K = σ²_ω / (σ²_ω + R_ω),  ω̂ ← ω̂ + K (ω_m − ω̂),  σ²_ω ← (1 − K) σ²_ω
+
+    Parameters
+    ----------
+    rate, rate_var : (N,) float, rad/s and (rad/s)²
+        ``ω̂`` and ``σ²_ω`` at the previous update.
+    v0, P0 : (N, 6) and (N, 6, 6) float
+        The combined IMM state and covariance at the previous update (``(e, n, u, ve, vn, vu)``;
+        only the horizontal velocity block is read).
+    v1, P1 : (N, 6) and (N, 6, 6) float
+        The same after this update.
+    dt : (N,) or scalar float, s
+        Time between the two updates.
+    rate_noise : float, rad²/s³
+        ``q_ω``: the rate's random-walk density; larger follows a turn's onset faster and is
+        noisier on straight legs.
+    min_speed : float, m/s
+        No measurement where either speed is below this (the heading of a hovering drone is
+        noise); nor where ``Δt <= 0`` or a number is not finite. Such rows only grow ``σ²_ω``.
+    max_rate : float, rad/s
+        ``ω̂`` is clipped to ``±max_rate``.
+    max_std : float, rad/s
+        ``σ_ω`` is capped at this (the prior of a new track), so a long coast does not leave a
+        variance that lets one noisy heading set the rate.
+
+    Returns
+    -------
+    rate, rate_var : (N,) float
+        The updated ``ω̂`` (signed, positive counter-clockwise: a left turn) and ``σ²_ω``.
+    """
+    rate = np.asarray(rate, dtype=np.float64)
+    rate_var = np.asarray(rate_var, dtype=np.float64)
+    n = rate.shape[0]
+    dt = np.broadcast_to(np.asarray(dt, dtype=np.float64), (n,))
+    a = np.asarray(v0, dtype=np.float64)[:, 3:5]
+    b = np.asarray(v1, dtype=np.float64)[:, 3:5]
+    Pa = np.asarray(P0, dtype=np.float64)[:, 3:5, 3:5]
+    Pb = np.asarray(P1, dtype=np.float64)[:, 3:5, 3:5]
+    sa = np.einsum("nk,nk->n", a, a)  # |v₀|²
+    sb = np.einsum("nk,nk->n", b, b)
+    cross = a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]
+    dot = np.einsum("nk,nk->n", a, b)
+    ja = np.stack([-a[:, 1], a[:, 0]], axis=1)  # J v₀: the cross-track direction times |v₀|
+    jb = np.stack([-b[:, 1], b[:, 0]], axis=1)
+    positive = dt > 0.0
+    ok = positive & (sa > min_speed**2) & (sb > min_speed**2)
+    safe_dt = np.where(positive, dt, 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var_phi = np.einsum("na,nab,nb->n", ja, Pa, ja) / (sa * sa) + np.einsum(
+            "na,nab,nb->n", jb, Pb, jb
+        ) / (sb * sb)
+        w_m = np.arctan2(cross, dot) / safe_dt
+        R = var_phi / (safe_dt * safe_dt)
+    ok &= np.isfinite(w_m) & np.isfinite(R) & (R >= 0.0)
+    var_pred = np.minimum(rate_var + rate_noise * np.where(positive, dt, 0.0), max_std**2)
+    R = np.where(ok, R, 1.0)
+    gain = np.where(ok, var_pred / (var_pred + R), 0.0)
+    new_rate = rate + gain * (np.where(ok, w_m, rate) - rate)
+    out_rate: F64 = np.clip(new_rate, -max_rate, max_rate)
+    out_var: F64 = (1.0 - gain) * var_pred
+    return out_rate, out_var
+
+
 def drone_imm(
     *,
     turn_rate: float = 0.35,
@@ -626,6 +790,9 @@ def drone_imm(
     hover_q_horizontal: float = 2.0 / 3.0,
     hover_q_vertical: float = 1.0 / 6.0,
     mean_sojourn_s: tuple[float, ...] = (),
+    adaptive_turn: bool = False,
+    adaptive_min_rate: float = ADAPTIVE_MIN_RATE,
+    adaptive_max_rate: float = ADAPTIVE_MAX_RATE,
 ) -> InteractingMultipleModel:
     """The drone IMM: cruise, coordinated turns each side, optionally a manoeuvre mode, hover.
 
@@ -658,6 +825,12 @@ def drone_imm(
     manoeuvre (``manoeuvre_q_horizontal``, optional) — NCV with that ``q_h`` and ``q_vertical``
         Braking, sprinting and dodging that no turn rate describes: along-track accelerations of
         5–10 m/s² need ``q_h`` of about ``a² T`` m²/s³ (100–200 at a 2 s revisit).
+    adaptive turns (``adaptive_turn``, optional; the adaptive IMM of the module docstring)
+        The left and right turn modes are
+        :class:`~dronewall.tracking.models.AdaptiveTurnModel`: each track's predictions turn them
+        at ``±clip(|ω̂|, adaptive_min_rate, adaptive_max_rate)`` from its own turn-rate estimate
+        (``turn_rate`` of :func:`imm_predict`, kept by :func:`turn_rate_update`), and at
+        ``±turn_rate`` where no estimate is given. Not with a turn bank (``turn_rates``).
     hover — integrated OU velocity, ``τ = 3`` s, ``q_h = 2/3``, ``q_v = 1/6`` m²/s³
         A station-keeping multirotor or a drone loitering in place cancels drift within a few
         seconds (τ = 2–5 s); stationary speed 1 m/s per horizontal axis and 0.5 m/s vertically
@@ -701,6 +874,13 @@ def drone_imm(
             )
     if len(set(rates)) != len(rates):
         raise _config_error("turn rates must differ", "turn_rates", "distinct rates", turn_rates)
+    if adaptive_turn and turn_rates:
+        raise _config_error(
+            "adaptive turn modes replace the turn bank: give one or the other",
+            "turn_rates",
+            "() with adaptive_turn",
+            turn_rates,
+        )
     models: list[MotionModel] = [
         NearlyConstantVelocityModel(q_horizontal=cruise_q_horizontal, q_vertical=cruise_q_vertical)
     ]
@@ -708,11 +888,21 @@ def drone_imm(
     sojourn = [30.0]
     for w in rates:
         for sign, side in ((1.0, "left"), (-1.0, "right")):
-            models.append(
-                CoordinatedTurnModel(
+            turn: MotionModel = (
+                AdaptiveTurnModel(
+                    side=sign,
+                    nominal_rate=w,
+                    min_rate=adaptive_min_rate,
+                    max_rate=adaptive_max_rate,
+                    q_horizontal=q_horizontal,
+                    q_vertical=q_vertical,
+                )
+                if adaptive_turn
+                else CoordinatedTurnModel(
                     turn_rate=sign * w, q_horizontal=q_horizontal, q_vertical=q_vertical
                 )
             )
+            models.append(turn)
             names.append(f"turn_{side}" if not turn_rates else f"turn_{side}_{w:.2f}")
             sojourn.append(6.0)
     if manoeuvre_q_horizontal is not None:
