@@ -47,6 +47,9 @@ field             shape         meaning
                                 update (one sensor's bearings alone leave the range unknown)
 ``bearing_since_fix`` (N,)      bit mask of the sensors whose bearings updated it since
                   int64         ``t_fix``
+``turn_rate``     (N,)          estimated turn rate ``ω̂`` at ``t_update``, rad/s, positive
+                                left (adaptive IMM only; 0 otherwise)
+``turn_rate_var`` (N,)          its variance ``σ²_ω``, (rad/s)²
 ================  ============  =========================================================
 """
 
@@ -95,6 +98,8 @@ class TrackBank:
     frame_bearing_sensors: I64
     t_fix: F64
     bearing_since_fix: I64
+    turn_rate: F64
+    turn_rate_var: F64
 
     def __len__(self) -> int:
         return int(self.track_id.shape[0])
@@ -134,6 +139,8 @@ class TrackBank:
             frame_bearing_sensors=np.empty(0, np.int64),
             t_fix=np.empty(0),
             bearing_since_fix=np.empty(0, np.int64),
+            turn_rate=np.empty(0),
+            turn_rate_var=np.empty(0),
         )
 
     def select(self, index: NDArray[np.bool_] | NDArray[np.intp]) -> TrackBank:

@@ -71,6 +71,17 @@ linear prediction ``c``, with ``m_j``, ``C_j`` the exact position mean and covar
 costs ``O(N r²)`` small products per scan over the live tracks, not a full prediction. Out-of-
 sequence pairs keep the single Gaussian of the retrodicted state.
 
+Adaptive turn rate
+------------------
+With ``imm_adaptive_turn`` the IMM's left and right turn modes are adaptive (the AIMM of
+:mod:`~dronewall.tracking.imm`): each track carries a turn-rate estimate ``ω̂`` and its variance
+(``TrackBank.turn_rate``, ``turn_rate_var``), updated after every forward update (GNN or JPDA)
+from the rotation of the combined velocity since the previous one
+(:func:`~dronewall.tracking.imm.turn_rate_update`), and every prediction of the track (scan,
+candidate search, coast bound, snapshot) turns its turn modes at ``±clip(|ω̂|,
+imm_adaptive_min_rate, 1.5 rad/s)``: ``F``, ``Q`` per track, ``(N, 6, 6)``, batched like the
+rest. Out-of-sequence updates leave ``ω̂`` alone. A new track starts at ``ω̂ = 0``.
+
 Out-of-sequence measurements
 ----------------------------
 A detection older than a track's state (a delayed feed; a sighting reported minutes late) updates
@@ -185,6 +196,8 @@ from dronewall.tracking.bank import TrackBank, majority_vote, popcount, several
 from dronewall.tracking.bearing_only import BearingOnlyConfig, BearingOnlyTracker, BearingTrackTable
 from dronewall.tracking.gating import chi2_threshold, euclidean_candidates
 from dronewall.tracking.imm import (
+    TURN_RATE_INITIAL_STD,
+    TURN_RATE_NOISE,
     InteractingMultipleModel,
     drone_imm,
     imm_combine,
@@ -193,6 +206,7 @@ from dronewall.tracking.imm import (
     imm_predicted_positions,
     imm_update_probabilities,
     single_model,
+    turn_rate_update,
 )
 from dronewall.tracking.jpda import jpda_probabilities
 from dronewall.tracking.kalman import kalman_predict, mahalanobis_pairs, position_update
@@ -224,6 +238,9 @@ _SIG = int(MeasurementKind.SIGHTING)
 _POL = int(MeasurementKind.POLAR)
 
 MOTION_MODELS = ("imm", "ncv")
+#: Default ``imm_adaptive_min_rate``, rad/s: the fixed drone IMM's own turn rate, so that a
+#: straight-flying track's adaptive turn modes are the default IMM's.
+ADAPTIVE_TURN_MIN_RATE = 0.35
 ASSOCIATORS = ("gnn", "jpda")
 INITIATORS = ("mofn", "llr")
 
@@ -255,6 +272,19 @@ class TrackerConfig:
         Add a manoeuvre mode, an NCV with this horizontal density (braking and sprinting no turn
         rate describes: about ``a² T`` for accelerations ``a`` at revisit ``T``). None: no such
         mode. Only with ``motion_model="imm"``.
+    imm_adaptive_turn : bool
+        The adaptive IMM (Munir & Atherton 1995; :mod:`~dronewall.tracking.imm`, "Adaptive
+        IMM"): each track keeps a turn-rate estimate ``ω̂`` from the rotation of its velocity
+        (:func:`~dronewall.tracking.imm.turn_rate_update`), and its left and right turn modes
+        turn at ``±clip(|ω̂|, imm_adaptive_min_rate, 1.5 rad/s)`` instead of the fixed 0.35 rad/s.
+        Off by default (see benchmarks/RESULTS.md). Only with ``motion_model="imm"`` and without
+        ``imm_turn_rates``; the state stays the 6-D ``(e, n, u, ve, vn, vu)``.
+    imm_adaptive_min_rate : float, rad/s
+        Smallest rate of the adaptive turn modes: a straight-flying track (``ω̂ ≈ 0``) keeps
+        its turn modes there, ready for the next turn. Only with ``imm_adaptive_turn``.
+    imm_turn_rate_noise : float, rad²/s³
+        ``q_ω``, the random-walk density of the turn-rate filter: larger follows a turn's onset
+        faster and is noisier on straight legs. Only with ``imm_adaptive_turn``.
     associator : {"gnn", "jpda"}
         Global nearest neighbour or joint probabilistic data association.
     initiator : {"mofn", "llr"}
@@ -370,6 +400,9 @@ class TrackerConfig:
     imm_mixture_gating: bool = True
     imm_turn_rates: tuple[float, ...] = ()
     imm_manoeuvre_q_horizontal: float | None = None
+    imm_adaptive_turn: bool = False
+    imm_adaptive_min_rate: float = ADAPTIVE_TURN_MIN_RATE
+    imm_turn_rate_noise: float = TURN_RATE_NOISE
     associator: str = "gnn"
     initiator: str = "mofn"
     q_horizontal: float = 9.0
@@ -540,10 +573,12 @@ class TrackerConfig:
                 expected="> 0 m²/s³ or None",
                 actual=repr(q_m),
             )
+        self._check_adaptive_fields(rates)
         if self.motion_model != "imm":
             for name, unset in (
                 ("imm_turn_rates", not rates),
                 ("imm_manoeuvre_q_horizontal", q_m is None),
+                ("imm_adaptive_turn", not self.imm_adaptive_turn),
             ):
                 if not unset:
                     raise ConfigError(
@@ -552,6 +587,43 @@ class TrackerConfig:
                         expected="motion_model='imm' (or leave the option unset)",
                         actual=f"motion_model={self.motion_model!r}",
                     )
+
+    def _check_adaptive_fields(self, rates: tuple[float, ...]) -> None:
+        if not isinstance(self.imm_adaptive_turn, bool | np.bool_):
+            raise ConfigError(
+                "must be true or false",
+                field="imm_adaptive_turn",
+                expected="bool",
+                actual=repr(self.imm_adaptive_turn),
+            )
+        for name, default in (
+            ("imm_adaptive_min_rate", ADAPTIVE_TURN_MIN_RATE),
+            ("imm_turn_rate_noise", TURN_RATE_NOISE),
+        ):
+            value = getattr(self, name)
+            if not (
+                isinstance(value, int | float)
+                and not isinstance(value, bool)
+                and math.isfinite(value)
+                and value > 0.0
+            ):
+                raise ConfigError(
+                    "must be finite and positive", field=name, expected="> 0", actual=repr(value)
+                )
+            if value != default and not self.imm_adaptive_turn:
+                raise ConfigError(
+                    "an adaptive-turn option needs imm_adaptive_turn=true",
+                    field=name,
+                    expected="imm_adaptive_turn=true (or leave the option unset)",
+                    actual=repr(value),
+                )
+        if self.imm_adaptive_turn and rates:
+            raise ConfigError(
+                "adaptive turn modes replace the turn bank: give one or the other",
+                field="imm_adaptive_turn",
+                expected="imm_turn_rates=() with imm_adaptive_turn",
+                actual=f"imm_turn_rates={rates!r}",
+            )
 
     def ncv_model(self) -> NearlyConstantVelocityModel:
         """The nearly-constant-velocity model with these noise densities."""
@@ -568,6 +640,8 @@ class TrackerConfig:
             q_vertical=self.q_vertical,
             turn_rates=self.imm_turn_rates,
             manoeuvre_q_horizontal=self.imm_manoeuvre_q_horizontal,
+            adaptive_turn=bool(self.imm_adaptive_turn),
+            adaptive_min_rate=self.imm_adaptive_min_rate,
         )
 
     def associator_gnn(self) -> GNNAssociator:
@@ -617,6 +691,8 @@ class MultiSensorTracker:
         self._r = len(self._imm.models)
         # gate forward pairs on the union of the mode gates (see "Gating" in the module docstring)
         self._mixture = bool(c.imm_mixture_gating) and self._r > 1
+        # adaptive IMM: per-track turn rates (see "Adaptive turn rate" in the module docstring)
+        self._adaptive = self._imm.adaptive
         self._ncv = c.ncv_model()
         self._associator = c.associator_gnn()
         self._thr = np.array([0.0] + [chi2_threshold(c.gate_probability, k) for k in (1, 2, 3)])
@@ -792,7 +868,7 @@ class MultiSensorTracker:
         if fwd.shape[0]:
             g = usable[fwd]
             m_pos, m_var = imm_predicted_positions(
-                self._imm, bank.mu[g], bank.xm[g], bank.Pm[g], adt[fwd]
+                self._imm, bank.mu[g], bank.xm[g], bank.Pm[g], adt[fwd], turn_rate=self._rates(g)
             )
             off = m_pos - pos[fwd, None, :]  # (F, r, 3): each mode's mean from the centre
             modes = {
@@ -880,7 +956,9 @@ class MultiSensorTracker:
         P = bank.P[rows].copy()
         f = np.flatnonzero(forward)
         if f.shape[0]:
-            mu_f, xm_f, Pm_f = imm_mix_predict(self._imm, mu[f], xm[f], Pm[f], dt[f])
+            mu_f, xm_f, Pm_f = imm_mix_predict(
+                self._imm, mu[f], xm[f], Pm[f], dt[f], turn_rate=self._rates(rows[f])
+            )
             mu[f], xm[f], Pm[f] = mu_f, xm_f, Pm_f
             x[f], P[f] = imm_combine(mu_f, xm_f, Pm_f)
         b = np.flatnonzero(~forward)
@@ -1009,6 +1087,7 @@ class MultiSensorTracker:
         x, Pc = imm_combine(mu, xm, Pm)
         g = pred.rows[k]
         bank = self._bank
+        self._update_turn_rates(g, x, Pc, t_s)
         bank.mu[g], bank.xm[g], bank.Pm[g], bank.x[g], bank.P[g] = mu, xm, Pm, x, Pc
         bank.t_update[g] = t_s
         # Track score: ln(P_D L / λ), L the mixture Σ_m μ_m L_m of the mode likelihoods.
@@ -1018,6 +1097,27 @@ class MultiSensorTracker:
             ln_l = w_max + np.log(np.exp(w - w_max[:, None]).sum(axis=1))
         dl = math.log(self._config.detection_probability) + ln_l - ln_lam[d]
         self._record(g, d, scan, dl)
+
+    def _rates(self, g: IntP) -> F64 | None:
+        """Turn-rate estimates of bank rows ``g`` for the predictions (adaptive IMM), else None."""
+        return self._bank.turn_rate[g] if self._adaptive else None
+
+    def _update_turn_rates(self, g: IntP, x: F64, P: F64, t_s: float) -> None:
+        """Adaptive IMM: the turn-rate filter of bank rows ``g`` (before their state is
+        overwritten) from their combined state at the last update to ``x``, ``P`` at ``t_s``."""
+        if not self._adaptive:
+            return
+        bank = self._bank
+        bank.turn_rate[g], bank.turn_rate_var[g] = turn_rate_update(
+            bank.turn_rate[g],
+            bank.turn_rate_var[g],
+            bank.x[g],
+            bank.P[g],
+            x,
+            P,
+            t_s - bank.t_update[g],
+            rate_noise=self._config.imm_turn_rate_noise,
+        )
 
     def _update_oosm(self, g: IntP, d: IntP, scan: DetectionBatch, t_s: float) -> None:
         """Out-of-sequence update of tracks (bank rows ``g``) with older detections ``d``."""
@@ -1113,6 +1213,7 @@ class MultiSensorTracker:
         x, Pc = imm_combine(mu, xm, Pm)
         g = pred.rows[tracks]
         bank = self._bank
+        self._update_turn_rates(g, x, Pc, t_s)
         bank.mu[g], bank.xm[g], bank.Pm[g], bank.x[g], bank.P[g] = mu, xm, Pm, x, Pc
         bank.t_update[g] = t_s
         # A hit: the most probable detection of a track, when more likely than a miss.
@@ -1225,6 +1326,8 @@ class MultiSensorTracker:
                 frame_bearing_sensors=np.where(dets.kind == _BRG, _sensor_bits(dets.sensor), 0),
                 t_fix=dets.t.copy(),
                 bearing_since_fix=np.zeros(k, np.int64),
+                turn_rate=np.zeros(k),
+                turn_rate_var=np.full(k, TURN_RATE_INITIAL_STD**2),
             )
         )
 
@@ -1443,7 +1546,12 @@ class MultiSensorTracker:
             c = np.flatnonzero(firm & ~hit & ~drop & scanned)
             if c.shape[0] and math.isfinite(cfg.confirmed_max_position_std):
                 mu, xm, Pm = imm_mix_predict(
-                    self._imm, bank.mu[c], bank.xm[c], bank.Pm[c], coast[c]
+                    self._imm,
+                    bank.mu[c],
+                    bank.xm[c],
+                    bank.Pm[c],
+                    coast[c],
+                    turn_rate=self._rates(c),
                 )
                 _, Pc = imm_combine(mu, xm, Pm)
                 bound2 = np.full(c.shape[0], cfg.confirmed_max_position_std**2)
@@ -1481,7 +1589,8 @@ class MultiSensorTracker:
         if len(bank) == 0:
             return TrackTable.empty(float(t))
         dt = np.maximum(float(t) - bank.t_update, 0.0)
-        mu, xm, Pm = imm_mix_predict(self._imm, bank.mu, bank.xm, bank.Pm, dt)
+        rates = bank.turn_rate if self._adaptive else None
+        mu, xm, Pm = imm_mix_predict(self._imm, bank.mu, bank.xm, bank.Pm, dt, turn_rate=rates)
         x, P = imm_combine(mu, xm, Pm)
         with np.errstate(invalid="ignore", divide="ignore"):
             rcs = np.where(bank.rcs_count > 0, bank.rcs_db_sum / bank.rcs_count, np.nan)
@@ -1506,6 +1615,11 @@ class MultiSensorTracker:
         """``(track_id (N,), mu (N, r))``: each live track's IMM mode probabilities at its last
         update (mode order of :attr:`imm`)."""
         return self._bank.track_id.copy(), self._bank.mu.copy()
+
+    def turn_rates(self) -> tuple[NDArray[np.int64], F64]:
+        """``(track_id (N,), ω̂ (N,))``: each live track's estimated turn rate at its last update,
+        rad/s, positive left (zeros unless the IMM is adaptive, ``imm_adaptive_turn``)."""
+        return self._bank.track_id.copy(), self._bank.turn_rate.copy()
 
     def bearing_tracks(self, t: float) -> BearingTrackTable:
         """The bearing-only tracks (one passive sensor, no 3-D position) predicted to ``t``."""
