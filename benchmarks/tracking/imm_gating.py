@@ -31,6 +31,10 @@ Rows:
 * ``IMM bank, mixture gating``: the same with the turn bank and manoeuvre mode of the benchmark's
   ``imm-bank`` probe set through the configuration (``imm_turn_rates=(0.2, 0.5, 1.0)``,
   ``imm_manoeuvre_q_horizontal`` = 4 q_h; the default mean sojourn times, not the probe's).
+* ``adaptive IMM, mixture gating``: the default mode set with adaptive turn modes
+  (``imm_adaptive_turn=True``: each track's turn modes at ``±clip(|ω̂|, 0.35, 1.5)`` rad/s from
+  its own turn-rate estimate, :func:`dronewall.tracking.imm.turn_rate_update`), the
+  configuration's defaults for ``imm_adaptive_min_rate`` and ``imm_turn_rate_noise``.
 
 GOSPA as in the benchmark (c = 100 m, p = 2, α = 2, 2-D, confirmed tracks, mean over all scans).
 """
@@ -92,6 +96,9 @@ def main() -> None:
         q_h = float(bench.OUR_CONFIG[family]["q_horizontal"])
         bank = {"imm_turn_rates": (0.2, 0.5, 1.0), "imm_manoeuvre_q_horizontal": 4.0 * q_h}
         rows["IMM bank, mixture gating"] = [run(sc, b, bank) for sc, b in data]
+        rows["adaptive IMM, mixture gating"] = [
+            run(sc, b, {"imm_adaptive_turn": True}) for sc, b in data
+        ]
         ncv = {k: statistics.fmean(g.total for g in v) for k, v in rows.items() if "NCV" in k}
         best = min(ncv, key=ncv.__getitem__)
         print(f"\n{name} (IMM q_h {q_h:g} m²/s³)")

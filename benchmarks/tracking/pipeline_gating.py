@@ -2,9 +2,9 @@
 
 A quality comparison (wall times are printed but only for orientation: the machine is shared) of
 tracker variants (:data:`VARIANTS`: the IMM's gating, moment-matched or by the mode mixture; the
-drone IMM or the turn-rate bank) on full pipeline runs (simulation, tracking, assessment, advice,
-the simulated operator, the outcome draw), same scenario and seed, the only difference the
-tracker's configuration::
+drone IMM, the turn-rate bank or the adaptive IMM) on full pipeline runs (simulation, tracking,
+assessment, advice, the simulated operator, the outcome draw), same scenario and seed, the only
+difference the tracker's configuration::
 
     .venv/bin/python benchmarks/tracking/pipeline_gating.py --scenario kleine-brogel-night \\
         --seeds 0,1 --variants moment-matched,mixture --out /tmp/pipeline_gating
@@ -32,6 +32,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     # the turn-rate bank of benchmarks/tracking/imm_gating.py: left and right turns at 0.2, 0.5
     # and 1 rad/s and a manoeuvre NCV at 4 q_h
     "bank": {"imm_turn_rates": (0.2, 0.5, 1.0), "imm_manoeuvre_q_horizontal": 4.0 * _Q_H},
+    # the adaptive IMM: the drone IMM's turn modes at each track's estimated turn rate
+    "adaptive": {"imm_adaptive_turn": True},
 }
 """Tracker variants by name: :class:`TrackerConfig` keyword arguments over the defaults."""
 
