@@ -1,0 +1,327 @@
+"""The adaptive IMM: turn modes at each track's estimated turn rate. The rate filter converges to
+a constant turn's rate; the per-track transition matrices are the per-track models; covariances
+stay SPD; on constant turns far from 0.35 rad/s the position error is below the fixed-rate IMM's;
+with the option off nothing changes; the tracker keeps and uses the rates."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from dronewall.core.errors import ConfigError
+from dronewall.core.measurements import DetectionBatch, MeasurementKind
+from dronewall.tracking.imm import (
+    TURN_RATE_INITIAL_STD,
+    InteractingMultipleModel,
+    drone_imm,
+    imm_combine,
+    imm_mix_predict,
+    imm_predicted_positions,
+    imm_update_probabilities,
+    turn_rate_update,
+)
+from dronewall.tracking.kalman import kalman_update, mahalanobis_pairs
+from dronewall.tracking.models import AdaptiveTurnModel, CoordinatedTurnModel, ct_transition
+from dronewall.tracking.tracker import MultiSensorTracker, TrackerConfig
+
+SIGMA_M = 10.0
+SCAN_S = 1.0
+
+
+def _adaptive(**kw: float) -> InteractingMultipleModel:
+    return drone_imm(q_horizontal=9.0, q_vertical=0.01, adaptive_turn=True, **kw)
+
+
+def _fixed() -> InteractingMultipleModel:
+    return drone_imm(q_horizontal=9.0, q_vertical=0.01)
+
+
+# --- the model -----------------------------------------------------------------------------------
+
+
+def test_adaptive_turn_at_a_rate_is_the_fixed_turn_at_that_rate() -> None:
+    dt = np.array([0.5, 1.0, 2.0, 4.0])
+    rates = np.array([0.2, 0.5, 1.0, 1.4])
+    for side in (1.0, -1.0):
+        m = AdaptiveTurnModel(side=side, q_horizontal=9.0, q_vertical=0.5)
+        F, Q = m.transition(dt, rates), m.process_noise(dt, rates)
+        for k in range(dt.shape[0]):
+            ct = CoordinatedTurnModel(turn_rate=side * rates[k], q_horizontal=9.0, q_vertical=0.5)
+            np.testing.assert_allclose(F[k], ct.transition(dt[k])[0], atol=1e-15)
+            np.testing.assert_allclose(Q[k], ct.process_noise(dt[k])[0], rtol=1e-13, atol=1e-15)
+
+
+def test_adaptive_turn_rates_are_clipped_and_signed_by_side() -> None:
+    m = AdaptiveTurnModel(side=-1.0, nominal_rate=0.35, min_rate=0.3, max_rate=1.5)
+    np.testing.assert_allclose(
+        m.rates(np.array([0.0, -0.5, 0.8, 9.0, np.nan])), [-0.3, -0.5, -0.8, -1.5, -0.35]
+    )
+    np.testing.assert_allclose(m.rates(None), [-0.35])
+    # without rates it is the fixed turn at the nominal rate
+    ct = CoordinatedTurnModel(turn_rate=-0.35, q_horizontal=9.0, q_vertical=2.0)
+    np.testing.assert_allclose(m.transition(2.0), ct.transition(2.0))
+    np.testing.assert_allclose(m.process_noise(2.0), ct.process_noise(2.0))
+    # the gate-radius bound holds for every rate the mode can take
+    dt = np.array([1.0, 3.0])
+    for w in (0.3, 0.7, 1.5):
+        tr = np.trace(m.process_noise(dt, np.full(2, w))[:, :3, :3], axis1=1, axis2=2)
+        assert np.all(tr <= m.position_noise_trace(dt) * (1 + 1e-12))
+
+
+def test_ct_transition_rejects_rates_that_do_not_match_the_steps() -> None:
+    with pytest.raises(ValueError, match="turn_rate"):
+        ct_transition(np.ones(3), np.ones(2))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"side": 0.5}, "side"),
+        ({"side": 1.0, "min_rate": 0.0}, "min_rate"),
+        ({"side": 1.0, "min_rate": 2.0, "max_rate": 1.0}, "min_rate"),
+        ({"side": 1.0, "nominal_rate": -0.1}, "nominal_rate"),
+        ({"side": 1.0, "q_horizontal": -1.0}, "q_horizontal"),
+    ],
+)
+def test_invalid_adaptive_turn_is_a_config_error(kwargs: dict[str, float], field: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        AdaptiveTurnModel(**kwargs)
+    assert info.value.field == field
+
+
+def test_adaptive_imm_has_the_default_modes_with_adaptive_turns() -> None:
+    imm = _adaptive()
+    assert imm.mode_names == drone_imm().mode_names
+    assert imm.adaptive
+    assert not drone_imm().adaptive
+    assert [type(m) for m in imm.models[1:3]] == [AdaptiveTurnModel, AdaptiveTurnModel]
+    with pytest.raises(ConfigError) as info:
+        drone_imm(adaptive_turn=True, turn_rates=(0.2, 0.5))
+    assert info.value.field == "turn_rates"
+
+
+# --- batched prediction --------------------------------------------------------------------------
+
+
+def _random_tracks(n: int, r: int, seed: int) -> tuple[np.ndarray, ...]:
+    rng = np.random.default_rng(seed)
+    mu = rng.dirichlet(np.ones(r), size=n)
+    x = rng.normal(0.0, 50.0, (n, r, 6))
+    A = rng.normal(0.0, 3.0, (n, r, 6, 6))
+    P = A @ np.swapaxes(A, -1, -2) + 0.5 * np.eye(6)
+    return mu, x, P
+
+
+def test_batched_prediction_equals_per_track_predictions() -> None:
+    imm = _adaptive()
+    n = 12
+    mu, x, P = _random_tracks(n, imm.n_modes, seed=4)
+    rng = np.random.default_rng(5)
+    dt = rng.uniform(0.2, 5.0, n)
+    w = rng.uniform(-1.8, 1.8, n)
+    mu_b, x_b, P_b = imm_mix_predict(imm, mu, x, P, dt, turn_rate=w)
+    pos_b, var_b = imm_predicted_positions(imm, mu, x, P, dt, turn_rate=w)
+    for k in range(n):  # one track at a time
+        one = slice(k, k + 1)
+        mu_1, x_1, P_1 = imm_mix_predict(imm, mu[one], x[one], P[one], dt[one], turn_rate=w[one])
+        np.testing.assert_allclose(mu_b[k], mu_1[0], rtol=1e-12)
+        np.testing.assert_allclose(x_b[k], x_1[0], rtol=1e-12, atol=1e-9)
+        np.testing.assert_allclose(P_b[k], P_1[0], rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(pos_b, x_b[..., :3], rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(var_b, np.diagonal(P_b[..., :3, :3], axis1=2, axis2=3), rtol=1e-9)
+    # different rates give different turn-mode predictions, the other modes are untouched
+    _, x_0, _ = imm_mix_predict(imm, mu, x, P, dt, turn_rate=np.zeros(n))
+    np.testing.assert_allclose(x_0[:, [0, 3]], x_b[:, [0, 3]])
+    assert not np.allclose(x_0[:, 1:3], x_b[:, 1:3])
+
+
+def test_without_rates_the_adaptive_imm_predicts_as_the_fixed_one() -> None:
+    mu, x, P = _random_tracks(8, 4, seed=6)
+    dt = np.linspace(0.5, 4.0, 8)
+    for a, b in zip(
+        imm_mix_predict(_adaptive(), mu, x, P, dt),
+        imm_mix_predict(_fixed(), mu, x, P, dt),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(a, b)
+
+
+# --- the rate filter -----------------------------------------------------------------------------
+
+
+def test_rate_filter_measures_the_rotation_of_the_velocity() -> None:
+    """An exactly rotated velocity with tiny covariance gives that rate in one step; a hovering
+    track (below the minimum speed) or a zero step gives no measurement."""
+    n = 4
+    w_true = np.array([0.3, -1.0, 0.5, 0.5])
+    dt = np.array([1.0, 2.0, 1.0, 0.0])
+    speed = np.array([20.0, 10.0, 1.0, 20.0])
+    x0 = np.zeros((n, 6))
+    x0[:, 3] = speed
+    x1 = x0.copy()
+    x1[:, 3] = speed * np.cos(w_true * dt)
+    x1[:, 4] = speed * np.sin(w_true * dt)
+    P = np.broadcast_to(1e-8 * np.eye(6), (n, 6, 6))
+    w, var = turn_rate_update(np.zeros(n), np.full(n, 0.25), x0, P, x1, P, dt)
+    np.testing.assert_allclose(w[:2], w_true[:2], rtol=1e-6)
+    assert np.all(var[:2] < 1e-6)
+    np.testing.assert_array_equal(w[2:], 0.0)  # too slow; no time elapsed
+    assert var[2] == pytest.approx(0.25)  # capped at the prior
+    w_big, _ = turn_rate_update(np.zeros(1), np.ones(1), x0[:1], P[:1], x1[:1], P[:1], 0.1)
+    assert abs(w_big[0]) == pytest.approx(1.5)  # a 3 rad/s rotation clipped at max_rate
+
+
+def _turning_truth(n: int, k_max: int, speed: float, omega: float, seed: int) -> np.ndarray:
+    """``(k_max, n, 6)``: ``n`` targets at ``speed`` in a constant turn at ``omega`` (each side at
+    random, random heading), sampled every ``SCAN_S``; exact circle."""
+    rng = np.random.default_rng(seed)
+    w = omega * rng.choice([-1.0, 1.0], n)
+    h0 = rng.uniform(0.0, 2.0 * math.pi, n)
+    t = SCAN_S * np.arange(k_max)[:, None]
+    h = h0 + w * t
+    out = np.zeros((k_max, n, 6))
+    out[..., 0] = speed / w * (np.sin(h) - np.sin(h0))
+    out[..., 1] = -speed / w * (np.cos(h) - np.cos(h0))
+    out[..., 2] = 100.0
+    out[..., 3] = speed * np.cos(h)
+    out[..., 4] = speed * np.sin(h)
+    return out
+
+
+def _filter(
+    imm: InteractingMultipleModel, truth: np.ndarray, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """IMM-filter noisy fixes of every target (perfect association), with the rate filter when
+    the IMM is adaptive. Returns squared horizontal errors ``(K, n)``, rates ``(K, n)`` and the
+    smallest eigenvalue of every mode covariance ``(K,)``."""
+    k_max, n, _ = truth.shape
+    r = imm.n_modes
+    rng = np.random.default_rng(seed)
+    Z = truth[..., :3] + SIGMA_M * rng.standard_normal((k_max, n, 3))
+    R = np.broadcast_to(SIGMA_M**2 * np.eye(3), (n * r, 3, 3))
+    x = np.concatenate([Z[0], np.zeros((n, 3))], axis=1)
+    P = np.broadcast_to(np.diag([SIGMA_M**2] * 3 + [20.0**2, 20.0**2, 1.0]), (n, 6, 6)).copy()
+    mu = np.broadcast_to(imm.initial_mode_probabilities(), (n, r)).copy()
+    xm, Pm = np.repeat(x[:, None], r, axis=1), np.repeat(P[:, None], r, axis=1)
+    w, w_var = np.zeros(n), np.full(n, TURN_RATE_INITIAL_STD**2)
+    err, rates, eig_min = np.zeros((k_max, n)), np.zeros((k_max, n)), np.zeros(k_max)
+    pairs = np.arange(n * r)
+    for k in range(1, k_max):  # a loop over scans; targets and modes are batched
+        rate = w if imm.adaptive else None
+        mu_p, xp, Pp = imm_mix_predict(imm, mu, xm, Pm, np.full(n, SCAN_S), turn_rate=rate)
+        xf, Pf = xp.reshape(n * r, 6), Pp.reshape(n * r, 6, 6)
+        z = np.repeat(Z[k], r, axis=0)
+        d2, logdet = mahalanobis_pairs(xf[:, :3], Pf[:, :3, :3], z, R, pairs, pairs)
+        xu, Pu = kalman_update(xf, Pf, z, R)
+        xm, Pm = xu.reshape(n, r, 6), Pu.reshape(n, r, 6, 6)
+        mu = imm_update_probabilities(mu_p, -0.5 * (d2 + logdet).reshape(n, r))
+        x_new, P_new = imm_combine(mu, xm, Pm)
+        if imm.adaptive:
+            w, w_var = turn_rate_update(w, w_var, x, P, x_new, P_new, SCAN_S)
+        x, P = x_new, P_new
+        err[k] = ((x[:, :2] - truth[k, :, :2]) ** 2).sum(axis=1)
+        rates[k] = w
+        eig_min[k] = min(np.linalg.eigvalsh(Pm).min(), np.linalg.eigvalsh(Pp).min())
+        assert np.allclose(Pm, np.swapaxes(Pm, -1, -2), rtol=0, atol=1e-9 * np.abs(Pm).max())
+    return err, rates, eig_min
+
+
+@pytest.mark.parametrize(("omega", "tol"), [(0.3, 0.05), (1.0, 0.1)])
+def test_estimated_rate_converges_to_a_constant_turn(omega: float, tol: float) -> None:
+    """100 targets at 20 m/s turning at ω all along, 1 Hz fixes with 10 m noise: after 15 scans
+    the mean estimated |ω̂| is within ``tol`` of ω and its spread small."""
+    truth = _turning_truth(100, 40, 20.0, omega, seed=1)
+    _, rates, eig_min = _filter(_adaptive(), truth, seed=2)
+    side = np.sign(truth[0, :, 3] * truth[1, :, 4] - truth[0, :, 4] * truth[1, :, 3])
+    settled = rates[15:] * side  # the signed estimate, positive when right-signed
+    assert abs(float(settled.mean()) - omega) < tol
+    assert float(settled.std()) < 0.5 * omega
+    assert float(eig_min[1:].min()) > 0.0  # every mode covariance positive definite
+
+
+@pytest.mark.parametrize(("omega", "max_ratio"), [(1.0, 0.5), (0.3, 1.15)])
+def test_position_error_against_the_fixed_rate_imm_on_constant_turns(
+    omega: float, max_ratio: float
+) -> None:
+    """Same constant turns at 20 m/s: position MSE after 10 scans, adaptive against the fixed
+    ±0.35 rad/s turn modes. At 1 rad/s the fixed modes mismatch by 13 m/s² and the adaptive IMM
+    more than halves the MSE (measured 97 against 262 m²). At 0.3 rad/s the fixed modes are
+    nearly matched and the noise of ω̂ costs more than the 0.05 rad/s it corrects: the adaptive
+    IMM is *worse* (measured 112 against 104 m², +8 %; 107 against 103 m² at 10 m/s), which this
+    test pins so that a change of the rate filter shows."""
+    truth = _turning_truth(100, 40, 20.0, omega, seed=3)
+    mse_fixed = _filter(_fixed(), truth, seed=4)[0][10:].mean()
+    mse_adaptive = _filter(_adaptive(), truth, seed=4)[0][10:].mean()
+    assert mse_adaptive < max_ratio * mse_fixed
+
+
+# --- the tracker ---------------------------------------------------------------------------------
+
+
+def _turn_batches(omega: float, n_scans: int, seed: int) -> list[DetectionBatch]:
+    truth = _turning_truth(4, n_scans, 20.0, omega, seed=seed)
+    truth[..., 0] += 2_000.0 * np.arange(4)  # four targets far apart
+    rng = np.random.default_rng(seed + 1)
+    out = []
+    for k in range(n_scans):
+        z = truth[k, :, :3] + SIGMA_M * rng.standard_normal((4, 3))
+        out.append(
+            DetectionBatch.build(
+                t=np.full(4, 1_000.0 + SCAN_S * k),
+                sensor=0,
+                kind=MeasurementKind.POSITION,
+                z=z,
+                R=SIGMA_M**2 * np.eye(3),
+                sensor_pos=np.zeros(3),
+            )
+        )
+    return out
+
+
+def _run(cfg: TrackerConfig, batches: list[DetectionBatch]) -> MultiSensorTracker:
+    tracker = MultiSensorTracker(cfg)
+    for b in batches:
+        tracker.step(b, t=float(b.t[0]))
+    return tracker
+
+
+def test_tracker_estimates_each_tracks_turn_rate() -> None:
+    batches = _turn_batches(0.8, 30, seed=9)
+    tracker = _run(TrackerConfig(imm_adaptive_turn=True), batches)
+    ids, rates = tracker.turn_rates()
+    assert ids.shape == (4,)
+    np.testing.assert_allclose(np.abs(rates), 0.8, atol=0.15)
+    table = tracker.snapshot(float(batches[-1].t[0]) + 1.0)
+    assert np.all(np.linalg.eigvalsh(table.P) > 0.0)
+
+
+def test_with_the_option_off_nothing_changes() -> None:
+    batches = _turn_batches(0.8, 20, seed=11)
+    a = _run(TrackerConfig(), batches)
+    b = _run(TrackerConfig(imm_adaptive_turn=False), batches)
+    t = float(batches[-1].t[0]) + 0.5
+    np.testing.assert_array_equal(a.snapshot(t).x, b.snapshot(t).x)
+    np.testing.assert_array_equal(a.turn_rates()[1], 0.0)
+    # and the adaptive tracker does differ
+    c = _run(TrackerConfig(imm_adaptive_turn=True), batches)
+    assert not np.allclose(a.snapshot(t).x, c.snapshot(t).x)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"imm_adaptive_turn": True, "motion_model": "ncv"}, "imm_adaptive_turn"),
+        ({"imm_adaptive_turn": True, "imm_turn_rates": (0.2, 0.5)}, "imm_adaptive_turn"),
+        ({"imm_adaptive_turn": 1}, "imm_adaptive_turn"),
+        ({"imm_adaptive_min_rate": 0.2}, "imm_adaptive_min_rate"),
+        ({"imm_turn_rate_noise": 0.1}, "imm_turn_rate_noise"),
+        ({"imm_adaptive_turn": True, "imm_adaptive_min_rate": -0.1}, "imm_adaptive_min_rate"),
+        ({"imm_adaptive_turn": True, "imm_turn_rate_noise": math.inf}, "imm_turn_rate_noise"),
+    ],
+)
+def test_invalid_adaptive_options_are_config_errors(kwargs: dict[str, object], field: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        TrackerConfig(**kwargs)  # type: ignore[arg-type]
+    assert info.value.field == field
