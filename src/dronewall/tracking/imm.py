@@ -544,9 +544,14 @@ def imm_predicted_positions(
         w = joint / c[:, None, :]
     w = np.where((c > 0.0)[:, None, :], w, np.eye(r)[None])  # as in imm_mix
     rates = _track_rates(turn_rate, n)
-    FQ = [_mode_matrices(m, dt, rates) for m in imm.models]
-    A = np.stack([F[:, :3, :] for F, _ in FQ], axis=1)  # (N, j, 3, 6)
-    q = np.stack([np.diagonal(Q[:, :3, :3], axis1=1, axis2=2) for _, Q in FQ], axis=1)  # (N, j, 3)
+    # filled mode by mode, so that each mode's full (N, 6, 6) F and Q is freed before the next
+    A = np.empty((n, r, 3, 6))  # (N, j, 3, 6): position rows of F_j
+    q = np.empty((n, r, 3))  # (N, j, 3): diagonal of Q_j's position block
+    for j, model in enumerate(imm.models):
+        F, Q = _mode_matrices(model, dt, rates)
+        A[:, j] = F[:, :3, :]
+        q[:, j] = np.diagonal(Q[:, :3, :3], axis1=1, axis2=2)
+    del F, Q
     p = A @ np.swapaxes(x, 1, 2)[:, None]  # (N, j, 3, i): A_j x_i
     wT = np.swapaxes(w, 1, 2)  # (N, j, i)
     mean = (p @ wT[..., None])[..., 0]  # (N, j, 3)
