@@ -29,6 +29,7 @@ from dronewall.tracking.imm import (
     imm_predict,
     imm_update_probabilities,
     single_model,
+    turn_rate_update,
 )
 from dronewall.tracking.jpda import JPDAAssociator, JPDAResult, jpda_probabilities
 from dronewall.tracking.kalman import (
@@ -48,6 +49,7 @@ from dronewall.tracking.measurement import (
     predict_measurement,
 )
 from dronewall.tracking.models import (
+    AdaptiveTurnModel,
     CoordinatedTurnModel,
     HoverModel,
     MotionModel,
@@ -60,6 +62,7 @@ from dronewall.tracking.triangulation import pair_bearings, triangulate
 
 __all__ = [
     "H_POSITION",
+    "AdaptiveTurnModel",
     "Assignment",
     "BearingOnlyConfig",
     "BearingOnlyTracker",
@@ -103,4 +106,5 @@ __all__ = [
     "predict_measurement",
     "single_model",
     "triangulate",
+    "turn_rate_update",
 ]

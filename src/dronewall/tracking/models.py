@@ -411,9 +411,11 @@ class CoordinatedTurnModel:
         return out
 
 
-#: Default bounds on the rate of an :class:`AdaptiveTurnModel`, rad/s: below 0.1 rad/s a turn mode
-#: is hardly a turn (a munition banks at 0.1-0.2); above 1.5 rad/s no drone of the catalogue turns.
-ADAPTIVE_MIN_RATE = 0.1
+#: Default bounds on the rate of an :class:`AdaptiveTurnModel`, rad/s (also the defaults of
+#: ``drone_imm(adaptive_turn=True)`` and ``TrackerConfig.imm_adaptive_min_rate``). The floor is the
+#: fixed drone IMM's own turn rate, so that a straight-flying track's adaptive turn modes are the
+#: default IMM's; above 1.5 rad/s no drone of the catalogue turns.
+ADAPTIVE_MIN_RATE = 0.35
 ADAPTIVE_MAX_RATE = 1.5
 
 

@@ -75,8 +75,9 @@ Adaptive turn rate
 ------------------
 With ``imm_adaptive_turn`` the IMM's left and right turn modes are adaptive (the AIMM of
 :mod:`~dronewall.tracking.imm`): each track carries a turn-rate estimate ``ω̂`` and its variance
-(``TrackBank.turn_rate``, ``turn_rate_var``), updated after every forward update (GNN or JPDA)
-from the rotation of the combined velocity since the previous one
+(``TrackBank.turn_rate``, ``turn_rate_var``), updated after every forward update (GNN, or JPDA
+where the no-detection weight is below 1/2; otherwise only its variance grows) from the rotation
+of the combined velocity since the previous one
 (:func:`~dronewall.tracking.imm.turn_rate_update`), and every prediction of the track (scan,
 candidate search, coast bound, snapshot) turns its turn modes at ``±clip(|ω̂|,
 imm_adaptive_min_rate, 1.5 rad/s)``: ``F``, ``Q`` per track, ``(N, 6, 6)``, batched like the
@@ -222,7 +223,12 @@ from dronewall.tracking.measurement import (
     range_rate_update,
     wrap_angle,
 )
-from dronewall.tracking.models import NearlyConstantVelocityModel
+from dronewall.tracking.models import (
+    ADAPTIVE_MAX_RATE,
+    ADAPTIVE_MIN_RATE,
+    AdaptiveTurnModel,
+    NearlyConstantVelocityModel,
+)
 from dronewall.tracking.triangulation import pair_bearings
 
 F64 = NDArray[np.float64]
@@ -238,9 +244,6 @@ _SIG = int(MeasurementKind.SIGHTING)
 _POL = int(MeasurementKind.POLAR)
 
 MOTION_MODELS = ("imm", "ncv")
-#: Default ``imm_adaptive_min_rate``, rad/s: the fixed drone IMM's own turn rate, so that a
-#: straight-flying track's adaptive turn modes are the default IMM's.
-ADAPTIVE_TURN_MIN_RATE = 0.35
 ASSOCIATORS = ("gnn", "jpda")
 INITIATORS = ("mofn", "llr")
 
@@ -401,7 +404,7 @@ class TrackerConfig:
     imm_turn_rates: tuple[float, ...] = ()
     imm_manoeuvre_q_horizontal: float | None = None
     imm_adaptive_turn: bool = False
-    imm_adaptive_min_rate: float = ADAPTIVE_TURN_MIN_RATE
+    imm_adaptive_min_rate: float = ADAPTIVE_MIN_RATE
     imm_turn_rate_noise: float = TURN_RATE_NOISE
     associator: str = "gnn"
     initiator: str = "mofn"
@@ -597,7 +600,7 @@ class TrackerConfig:
                 actual=repr(self.imm_adaptive_turn),
             )
         for name, default in (
-            ("imm_adaptive_min_rate", ADAPTIVE_TURN_MIN_RATE),
+            ("imm_adaptive_min_rate", ADAPTIVE_MIN_RATE),
             ("imm_turn_rate_noise", TURN_RATE_NOISE),
         ):
             value = getattr(self, name)
@@ -617,6 +620,13 @@ class TrackerConfig:
                     expected="imm_adaptive_turn=true (or leave the option unset)",
                     actual=repr(value),
                 )
+        if self.imm_adaptive_min_rate > ADAPTIVE_MAX_RATE:
+            raise ConfigError(
+                "the adaptive turn modes' smallest rate cannot exceed their largest",
+                field="imm_adaptive_min_rate",
+                expected=f"0 < imm_adaptive_min_rate <= {ADAPTIVE_MAX_RATE} rad/s",
+                actual=repr(self.imm_adaptive_min_rate),
+            )
         if self.imm_adaptive_turn and rates:
             raise ConfigError(
                 "adaptive turn modes replace the turn bank: give one or the other",
@@ -673,7 +683,9 @@ class MultiSensorTracker:
     config : TrackerConfig
         Parameters; the motion model and associator are built from it unless given.
     imm : InteractingMultipleModel, optional
-        A mode set to use instead of the one ``config`` describes.
+        A mode set to use instead of the one ``config`` describes. It has adaptive turn modes
+        (:attr:`~dronewall.tracking.imm.InteractingMultipleModel.adaptive`) exactly when
+        ``config.imm_adaptive_turn`` is set, else :class:`~dronewall.core.errors.ConfigError`.
 
     Examples
     --------
@@ -693,6 +705,18 @@ class MultiSensorTracker:
         self._mixture = bool(c.imm_mixture_gating) and self._r > 1
         # adaptive IMM: per-track turn rates (see "Adaptive turn rate" in the module docstring)
         self._adaptive = self._imm.adaptive
+        if self._adaptive != bool(c.imm_adaptive_turn):
+            raise ConfigError(
+                "the given IMM and imm_adaptive_turn disagree on adaptive turn modes",
+                field="imm_adaptive_turn",
+                expected=f"{self._adaptive} (as the given imm)",
+                actual=repr(c.imm_adaptive_turn),
+            )
+        # the rate filter's clip: the largest rate any adaptive turn mode takes
+        self._max_turn_rate = max(
+            (m.max_rate for m in self._imm.models if isinstance(m, AdaptiveTurnModel)),
+            default=ADAPTIVE_MAX_RATE,
+        )
         self._ncv = c.ncv_model()
         self._associator = c.associator_gnn()
         self._thr = np.array([0.0] + [chi2_threshold(c.gate_probability, k) for k in (1, 2, 3)])
@@ -1102,9 +1126,12 @@ class MultiSensorTracker:
         """Turn-rate estimates of bank rows ``g`` for the predictions (adaptive IMM), else None."""
         return self._bank.turn_rate[g] if self._adaptive else None
 
-    def _update_turn_rates(self, g: IntP, x: F64, P: F64, t_s: float) -> None:
+    def _update_turn_rates(
+        self, g: IntP, x: F64, P: F64, t_s: float, measured: B | None = None
+    ) -> None:
         """Adaptive IMM: the turn-rate filter of bank rows ``g`` (before their state is
-        overwritten) from their combined state at the last update to ``x``, ``P`` at ``t_s``."""
+        overwritten) from their combined state at the last update to ``x``, ``P`` at ``t_s``;
+        rows where ``measured`` is False only grow the rate's variance."""
         if not self._adaptive:
             return
         bank = self._bank
@@ -1117,6 +1144,8 @@ class MultiSensorTracker:
             P,
             t_s - bank.t_update[g],
             rate_noise=self._config.imm_turn_rate_noise,
+            max_rate=self._max_turn_rate,
+            measured=measured,
         )
 
     def _update_oosm(self, g: IntP, d: IntP, scan: DetectionBatch, t_s: float) -> None:
@@ -1213,7 +1242,9 @@ class MultiSensorTracker:
         x, Pc = imm_combine(mu, xm, Pm)
         g = pred.rows[tracks]
         bank = self._bank
-        self._update_turn_rates(g, x, Pc, t_s)
+        # the rate filter measures only tracks with a hit (no-detection weight b0 < 0.5): the
+        # others' update is mostly their prediction, whose rotation is the model's, not the target's
+        self._update_turn_rates(g, x, Pc, t_s, measured=b0 < 0.5)
         bank.mu[g], bank.xm[g], bank.Pm[g], bank.x[g], bank.P[g] = mu, xm, Pm, x, Pc
         bank.t_update[g] = t_s
         # A hit: the most probable detection of a track, when more likely than a miss.
