@@ -218,7 +218,8 @@ class EngagementConfig:
         units. On the eastern flank it took the cost-aware advice's extra leakers from +1.17 to
         +0.17 per run at 0.47 of the baseline's cost per defeat over 6 seeds (benchmarks/
         RESULTS.md, "The last chance"); over 12 paired seeds with common random numbers the
-        difference is +0.33 (95 % CI -0.17 - +0.83) at 0.468. False: every shot is weighed at
+        difference is +0.33 (95 % CI -0.17 - +0.83) at 0.468, and +0.58 (+0.08 - +1.25) at
+        0.385 with the follow-ups judged at their own time. False: every shot is weighed at
         its own cost and current threat value.
     """
 
