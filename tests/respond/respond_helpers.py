@@ -115,29 +115,34 @@ def make_case(
     return tracks, a
 
 
+def tick_of(
+    adv: EngagementAdvisor, tracks: TrackTable, a: Assessment, rows: NDArray[np.intp]
+) -> engagement_mod._Tick:
+    """What ``recommend`` computes at t = 0 for the tracks ``rows`` (each its own object)."""
+    f = adv.feasibility(0.0, tracks, a, rows)
+    ttc = engagement_mod.time_to_core_top(a, rows)
+    return engagement_mod._Tick(
+        t=0.0,
+        tracks=tracks,
+        assessment=a,
+        rows=rows,
+        f=f,
+        w=adv.wait_options(0.0, tracks, a, rows),
+        feasible=f.feasible,
+        per_kill=adv.cost_eur[None, :] / f.pk,
+        ttc_top=ttc,
+        deadline=ttc - 30.0,
+        imminent=rows < 0,
+        low_value=rows >= 0,
+        expensive=adv.cost_eur >= 1e5,
+        same_object=np.eye(rows.shape[0], dtype=np.bool_),
+    )
+
+
 def plan_of_first(
     adv: EngagementAdvisor, tracks: TrackTable, a: Assessment
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], Feasibility]:
     """``plan_values`` of track row 0 at t = 0: plan Pk and cost ``(1, U)``, and feasibility."""
-    rows = np.array([0])
-    f = adv.feasibility(0.0, tracks, a, rows)
-    ttc = engagement_mod.time_to_core_top(a, rows)
-    plan_pk, plan_cost = adv.plan_values(
-        engagement_mod._Tick(
-            t=0.0,
-            tracks=tracks,
-            assessment=a,
-            rows=rows,
-            f=f,
-            w=adv.wait_options(0.0, tracks, a, rows),
-            feasible=f.feasible,
-            per_kill=adv.cost_eur[None, :] / f.pk,
-            ttc_top=ttc,
-            deadline=ttc - 30.0,
-            imminent=rows < 0,
-            low_value=rows >= 0,
-            expensive=adv.cost_eur >= 1e5,
-            same_object=(rows >= 0)[:, None],
-        )
-    )
-    return plan_pk, plan_cost, f
+    tick = tick_of(adv, tracks, a, np.array([0]))
+    plan_pk, plan_cost = adv.plan_values(tick)
+    return plan_pk, plan_cost, tick.f

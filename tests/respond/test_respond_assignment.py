@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from respond_helpers import FRAME, make_case, one_hot, unit
+from respond_helpers import FRAME, make_case, one_hot, tick_of, unit
 from respond_helpers import plan_of_first as plan
 
 import dronewall.respond.engagement as engagement_mod
@@ -118,26 +118,9 @@ def test_plans_of_several_tracks_are_those_of_each_alone() -> None:
         [-2500.0, 0.0, 150.0, 12.0, 0.0, 0.0],
     ]
     tracks, a = make_case(xs, probs=[LM, LM, one_hot(ObjectClass.QUADCOPTER)])
-    rows = np.arange(3)
     adv = advisor(*units, approval_s=1.0)
-    f = adv.feasibility(0.0, tracks, a, rows)
-    ttc = engagement_mod.time_to_core_top(a, rows)
-    tick = engagement_mod._Tick(
-        t=0.0,
-        tracks=tracks,
-        assessment=a,
-        rows=rows,
-        f=f,
-        w=adv.wait_options(0.0, tracks, a, rows),
-        feasible=f.feasible,
-        per_kill=adv.cost_eur[None, :] / f.pk,
-        ttc_top=ttc,
-        deadline=ttc - 30.0,
-        imminent=np.zeros(3, bool),
-        low_value=np.zeros(3, bool),
-        expensive=adv.cost_eur >= 1e5,
-        same_object=np.eye(3, dtype=bool),
-    )
+    tick = tick_of(adv, tracks, a, np.arange(3))
+    f = tick.f
     both_pk, both_cost = adv.plan_values(tick)
     assert (both_pk > f.pk * f.feasible + 1e-9).any()  # some plan has a follow-up
     for i in range(3):
