@@ -1922,6 +1922,7 @@ class EngagementAdvisor:
             )
             if not todo.any():
                 break
+            delay = np.where(todo, delay, 0.0)  # pairs already decided: any finite delay
             fb = self.feasibility(c.t, c.tracks, c.assessment, rows_kb, delay.reshape(n * u, u))
             t_b = fb.t_go.reshape(n, u, u)
             ok = todo & fb.feasible.reshape(n, u, u) & (t_b <= c.ttc_top[:, None, None])
