@@ -359,6 +359,17 @@ def ct_process_noise(
     return Q
 
 
+def ct_position_noise_trace(
+    dt: ArrayLike, turn_rate: float, q_horizontal: float, q_vertical: float
+) -> F64:
+    """``tr Q_pp (N,)`` of the coordinated turn, m²: ``4 q_h Δt³ f2(ω Δt) + q_v Δt³/3`` (the
+    position block of :func:`ct_process_noise`, for gate radii)."""
+    dt = _as_steps(dt)
+    dt3 = dt * dt * dt
+    out: F64 = 4.0 * q_horizontal * dt3 * _f2(turn_rate * dt) + (q_vertical * dt3 / 3.0)
+    return out
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CoordinatedTurnModel:
     """Horizontal coordinated turn at a known, fixed turn rate; NCV vertically.
@@ -402,13 +413,8 @@ class CoordinatedTurnModel:
         return ct_process_noise(dt, self.turn_rate, self.q_horizontal, self.q_vertical)
 
     def position_noise_trace(self, dt: F64) -> F64:
-        """``tr Q_pp (N,)``, m²: ``4 q_h Δt³ f2(ω Δt) + q_v Δt³/3``."""
-        dt = _as_steps(dt)
-        dt3 = dt * dt * dt
-        out: F64 = 4.0 * self.q_horizontal * dt3 * _f2(self.turn_rate * dt) + (
-            self.q_vertical * dt3 / 3.0
-        )
-        return out
+        """``tr Q_pp (N,)``, m² (see :func:`ct_position_noise_trace`)."""
+        return ct_position_noise_trace(dt, self.turn_rate, self.q_horizontal, self.q_vertical)
 
 
 #: Default bounds on the rate of an :class:`AdaptiveTurnModel`, rad/s (also the defaults of
@@ -506,11 +512,8 @@ class AdaptiveTurnModel:
         """``tr Q_pp (N,)``, m², at the smallest rate the mode may take (``min_rate``, or the
         nominal rate if smaller): an upper bound over all of them, ``f2(θ)`` falling with
         ``|θ|``; for gate radii."""
-        dt = _as_steps(dt)
-        dt3 = dt * dt * dt
         w = min(self.min_rate, self.nominal_rate)
-        out: F64 = 4.0 * self.q_horizontal * dt3 * _f2(w * dt) + (self.q_vertical * dt3 / 3.0)
-        return out
+        return ct_position_noise_trace(dt, w, self.q_horizontal, self.q_vertical)
 
 
 # --- hover: integrated Ornstein–Uhlenbeck velocity ---------------------------------------------
