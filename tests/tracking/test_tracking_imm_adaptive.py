@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,6 +26,7 @@ from dronewall.tracking.imm import (
 )
 from dronewall.tracking.kalman import kalman_update, mahalanobis_pairs
 from dronewall.tracking.models import AdaptiveTurnModel, CoordinatedTurnModel, ct_transition
+from dronewall.tracking.schema import load_tracker_config
 from dronewall.tracking.tracker import MultiSensorTracker, TrackerConfig
 
 SIGMA_M = 10.0
@@ -481,3 +483,45 @@ def test_invalid_adaptive_options_are_config_errors(kwargs: dict[str, object], f
     with pytest.raises(ConfigError) as info:
         TrackerConfig(**kwargs)  # type: ignore[arg-type]
     assert info.value.field == field
+
+
+def test_an_out_of_sequence_update_leaves_the_turn_rate_alone() -> None:
+    """A late detection updates a track backwards in time (``_update_oosm``); the rate filter's
+    input is the rotation of the velocity between in-order updates, so the rates do not move."""
+    batches = _turn_batches(0.8, 20, seed=9)
+    tracker = _run(TrackerConfig(imm_adaptive_turn=True), batches)
+    ids, rates = tracker.turn_rates()
+    late = batches[-3]  # the detections of two scans ago, arriving now
+    late = DetectionBatch.build(
+        t=late.t,
+        sensor=1,
+        kind=MeasurementKind.POSITION,
+        z=late.z[:, :3] + 1.0,
+        R=SIGMA_M**2 * np.eye(3),
+        sensor_pos=np.zeros(3),
+    )
+    before = tracker.counters["oosm_updates"]
+    tracker.step(late, t=float(batches[-1].t[0]) + 0.5)
+    assert tracker.counters["oosm_updates"] > before
+    ids_after, rates_after = tracker.turn_rates()
+    np.testing.assert_array_equal(ids_after, ids)
+    np.testing.assert_array_equal(rates_after, rates)
+
+
+def test_the_adaptive_options_load_from_a_tracker_file(tmp_path: Path) -> None:
+    good = tmp_path / "adaptive.yaml"
+    good.write_text(
+        "imm_adaptive_turn: true\nimm_adaptive_min_rate: 0.5\nimm_turn_rate_noise: 0.1\n"
+    )
+    cfg = load_tracker_config(good)
+    assert (cfg.imm_adaptive_turn, cfg.imm_adaptive_min_rate, cfg.imm_turn_rate_noise) == (
+        True,
+        0.5,
+        0.1,
+    )
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("q_horizontal: 9.0\nimm_turn_rate_noise: 0.1\n")
+    with pytest.raises(ConfigError) as info:
+        load_tracker_config(bad)
+    assert info.value.field == "imm_turn_rate_noise"
+    assert "imm_adaptive_turn" in str(info.value)
