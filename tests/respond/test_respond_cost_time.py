@@ -212,3 +212,55 @@ def test_munitions_keep_a_wider_margin_than_quadcopters() -> None:
     (d,) = adv.deferrals()
     assert d.waiting_for_unit_id == "int-1"
     assert d.declined_effector_id == "nasams-aim120"
+
+
+def _two_munitions_one_interceptor(channels: int, **cfg: object) -> EngagementAdvisor:
+    adv = EngagementAdvisor(
+        [
+            unit("int-1", "interceptor-drone", channels=channels),
+            unit("nas-1", "nasams-aim120", de_m=-3000.0),
+        ],
+        FRAME,
+        RulesOfEngagement(),
+        EngagementConfig(approval_s=0.0, **cfg),  # type: ignore[arg-type]
+    )
+    busy(adv, "int-1", 20.0)
+    return adv
+
+
+# Two munitions 250 s and 261 s from the core; the interceptor drone, busy for 20 s, can serve
+# either in time (intercepts in 128 s and 131 s), but one channel cannot serve both: the second
+# would be launched only after the first's effect and hit it 22 s before the core, inside the
+# 60 s margin of a munition.
+TWO_MUNITIONS = [[14000.0, 0.0, 300.0, -50.0, 0.0, 0.0], [14500.0, 300.0, 300.0, -50.0, 0.0, 0.0]]
+
+
+def test_two_munitions_do_not_both_wait_for_one_interceptor_channel() -> None:
+    tracks, a = make_case(TWO_MUNITIONS, probs=[LM, LM], score=[0.9, 0.85])
+    adv = _two_munitions_one_interceptor(1)
+    (rec,) = adv.recommend(0.0, tracks, a)
+    assert (rec.track_id, rec.effector_id) == (1, "nasams-aim120")
+    (d,) = adv.deferrals()
+    assert (d.track_id, d.waiting_for_unit_id) == (0, "int-1")  # the earlier deadline books it
+    # judged alone, each wait is in time and both tracks wait for the one channel
+    alone = _two_munitions_one_interceptor(1, queue_waits=False)
+    assert alone.recommend(0.0, tracks, a) == []
+    assert sorted((d.track_id, d.waiting_for_unit_id) for d in alone.deferrals()) == [
+        (0, "int-1"),
+        (1, "int-1"),
+    ]
+
+
+def test_two_channels_serve_two_waiting_munitions() -> None:
+    tracks, a = make_case(TWO_MUNITIONS, probs=[LM, LM], score=[0.9, 0.85])
+    adv = _two_munitions_one_interceptor(2)
+    assert adv.recommend(0.0, tracks, a) == []
+    assert sorted(d.waiting_for_unit_id for d in adv.deferrals()) == ["int-1", "int-1"]
+
+
+def test_a_booked_last_round_makes_the_next_wait_include_the_reload() -> None:
+    tracks, a = make_case(TWO_MUNITIONS, probs=[LM, LM], score=[0.9, 0.85])
+    adv = _two_munitions_one_interceptor(2)
+    adv.rounds_left[0] = 1.0  # two channels, one round: the second waits for a 600 s reload
+    (rec,) = adv.recommend(0.0, tracks, a)
+    assert (rec.track_id, rec.effector_id) == (1, "nasams-aim120")

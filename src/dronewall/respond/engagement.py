@@ -221,6 +221,12 @@ class EngagementConfig:
         difference is +0.33 (95 % CI -0.17 - +0.83) at 0.468, and +0.58 (+0.08 - +1.25) at
         0.385 with the follow-ups judged at their own time. False: every shot is weighed at
         its own cost and current threat value.
+    queue_waits : bool
+        Waits for a cheaper unit are booked in order of the tracks' deadlines
+        (:meth:`EngagementAdvisor.queued_waits`): a track waits for a busy or not yet reaching
+        unit only if the unit can still serve it in time after the more urgent tracks that
+        wait for it. False: each wait is judged alone, as if the unit were free for every
+        track.
     """
 
     min_threat_score: float = 0.4
@@ -252,6 +258,7 @@ class EngagementConfig:
     exclude_failed_effector: bool = True
     plan_follow_up: bool = True
     last_chance_surest: bool = True
+    queue_waits: bool = True
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.min_threat_score <= 1.0:
@@ -1715,6 +1722,9 @@ class EngagementAdvisor:
         cheaper = per_kill[:, None, :] < per_kill[:, :, None]  # [i, k, kk]: kk cheaper than k
         reach = np.isfinite(c.w.reach_s)
         later: B = np.isfinite(c.w.done_s) & ~open_now  # waitable: in time, not open now
+        if cfg.queue_waits:  # a unit waited for by a more urgent track is booked for it
+            wanted = np.any(cheaper & open_now[:, :, None], axis=1)  # (n, kk)
+            later = self.queued_waits(c, later & wanted) | (later & ~wanted)
         waits: B = np.any(cheaper & later[:, None, :], axis=2)
         veto: B = (
             c.expensive[None, :]
@@ -1869,6 +1879,58 @@ class EngagementAdvisor:
             )
         recs.sort(key=lambda rec: int(np.flatnonzero(tid == rec.track_id)[0]))
         return recs
+
+    def queued_waits(self, c: _Tick, later: B) -> B:
+        """Which waits for a unit still hold once more urgent tracks have booked it, ``(n, U)``.
+
+        :meth:`wait_options` judges each (track, unit) wait alone: when three munitions all
+        wait for the one interceptor-drone post, each is told it can be served in time, and the
+        later ones reach their last chance with no cheap shot left (traced on
+        ``eastern-flank-raid``). Here the tracks book, in order of their deadline (earliest
+        first), the cheapest unit per expected kill they may wait for: a booking holds one of
+        the unit's ``channels`` until its predicted effect ``done_s`` and takes one of its
+        rounds. A later track's wait for that unit is delayed until a channel is free again
+        (and, once its free rounds are booked, by a reload after the last booked effect); it
+        holds only when the delayed intercept ``done_s + delay`` still beats the track's
+        deadline. A greedy reservation over a handful of tracks, not an optimal schedule; the
+        delay is conservative (an inbound target comes closer meanwhile, so the unit's time to
+        go shrinks).
+
+        Parameters
+        ----------
+        later : (n, U) bool
+            The waits to judge: in time alone, not open now, cheaper than a unit open now.
+
+        Returns
+        -------
+        (n, U) bool
+            ``later`` without the waits the bookings of more urgent tracks make late.
+        """
+        ok: B = later.copy()
+        if not later.any():
+            return ok
+        done, start = c.w.done_s, c.w.start_s
+        free = self.rounds_left - self.reserved()
+        rounds = np.where(free >= 1.0, np.floor(free), self.magazine)  # when its wait ends
+        ends: list[list[float]] = [[] for _ in range(len(self.units))]  # booked effects, s
+        for i in np.argsort(c.deadline, kind="stable").tolist():
+            cand = np.flatnonzero(later[i])
+            if cand.size == 0:
+                continue
+            delay = np.zeros(cand.size)
+            for j, kk in enumerate(cand.tolist()):
+                booked = sorted(ends[kk])
+                m, ch = len(booked), int(self.channels[kk])
+                at = booked[m - ch] if m >= ch else -np.inf  # a channel free again
+                if m >= rounds[kk]:  # its rounds are booked: a reload after the last effect
+                    at = max(at, booked[-1] + float(self.reload_s[kk]))
+                delay[j] = max(0.0, at - float(start[i, kk]))
+            timely = done[i, cand] + delay <= c.deadline[i]
+            ok[i, cand] = timely
+            if timely.any():
+                j = int(np.argmin(np.where(timely, c.per_kill[i, cand], np.inf)))
+                ends[int(cand[j])].append(float(done[i, cand[j]] + delay[j]))
+        return ok
 
     def plan_values(self, c: _Tick) -> tuple[F64, F64]:
         """Kill probability and expected cost of each (track, unit) shoot-look-shoot plan.
