@@ -15,7 +15,7 @@ import pytest
 from scipy import stats
 
 from dronewall.picture import EventStore
-from dronewall.pipeline.session import RunSession
+from dronewall.pipeline.session import CAPTURE_RADIUS_M, RunSession
 from dronewall.sim import load_scenario
 from dronewall.world import load_world
 
@@ -70,3 +70,28 @@ def test_outcome_draws_are_uniform_over_objects_and_shots(
     per_obj = u.reshape(40, n_obj)
     r = np.corrcoef(per_obj[:-1].ravel(), per_obj[1:].ravel())[0, 1]
     assert abs(r) < 4.0 / np.sqrt(per_obj[:-1].size)
+
+
+def test_an_effect_lands_on_the_object_at_the_aim_point(
+    referee_of: Callable[[int], Any],
+) -> None:
+    """The effect is drawn against the object where the engaged track is when it lands, not the
+    track's (majority-vote) truth label: a track still labelled with a destroyed munition but
+    now on the decoy beside it aims at the decoy."""
+    ref = referee_of(0)
+    sim = ref.sim
+    k = 600  # ten minutes in: every object of the raid is flying
+    pos = sim.truth.pos[k]
+    alive = np.flatnonzero(sim.truth.alive[k])
+    assert alive.size >= 2
+    a, b = int(alive[0]), int(alive[1])
+    aim = pos[b] + np.array([30.0, -20.0, 10.0])
+    assert ref.object_at(k, aim, a) == b  # the label says a, the aim point is on b
+    empty = pos[b] + np.array([0.0, 0.0, 5_000.0])  # 5 km above the raid, below the airliners
+    assert np.min(np.linalg.norm(pos[alive] - empty, axis=1)) > CAPTURE_RADIUS_M
+    assert ref.object_at(k, empty, b) == -1  # nothing within the basket: no object hit
+    # the track gone: the object it was on at the commit, while it lives
+    assert ref.object_at(k, None, a) == a
+    sim.truth.alive[k, a] = False
+    assert ref.object_at(k, None, a) == -1
+    assert ref.object_at(k, pos[a], a) != a  # a destroyed object is never hit again

@@ -75,6 +75,13 @@ from dronewall.world.deployment import FireUnitSpec, OperatorPolicy, RulesOfEnga
 
 _OUTCOME_STREAM = 0x0E7C0E
 
+#: Largest distance, m, from an effect's aim point (the engaged track's position when the effect
+#: lands) to the object it can destroy: the basket in which an interceptor's or a missile's
+#: seeker, or a gun's fire control, acquires its target (A: the drone radar's tracks are within
+#: tens of metres where the effectors engage; a long-range track 100-200 m off across the
+#: beam at 30-60 km is still inside it).
+CAPTURE_RADIUS_M = 250.0
+
 
 class Operator(Protocol):
     """Who answers engagement proposals: a stated policy or people."""
@@ -188,8 +195,14 @@ class Referee(Protocol):
         """An engagement was committed against ``truth``."""
         ...
 
-    def resolve(self, k: int, t: float, eng: Engagement, truth: int) -> bool:
-        """The effect of ``eng`` lands at tick ``k``: True when it destroyed the object."""
+    def resolve(
+        self, k: int, t: float, eng: Engagement, truth: int, aim_enu: np.ndarray | None
+    ) -> bool:
+        """The effect of ``eng`` lands at tick ``k``: True when it destroyed the object.
+
+        ``aim_enu (3,)`` is where the engaged track is at ``t`` (``None``: the track is gone,
+        and ``truth`` is the object it was on when the engagement was committed).
+        """
         ...
 
     def observe_tick(
@@ -403,10 +416,13 @@ class PictureLoop:
 
         # Effects that land now: with truth, the outcome is drawn against the true object.
         due = [(e, tru) for e, tru in ledger.pending if e.t_effect <= t]
+        row_of = {tid: i for i, tid in enumerate(live_ids)} if due else {}
         ledger.pending = [(e, tru) for e, tru in ledger.pending if e.t_effect > t]
         for eng, tru_at_commit in due:
             if referee is not None:
-                killed = referee.resolve(k, t, eng, truth_of.get(eng.track_id, tru_at_commit))
+                row = row_of.get(eng.track_id)
+                aim = None if row is None else tracks.x[row, :3]
+                killed = referee.resolve(k, t, eng, tru_at_commit, aim)
                 outcome = "killed" if killed else "missed"
                 who = "simulation"
                 why = (
@@ -481,10 +497,35 @@ class _SimulationReferee:
     def observe_engagement(self, truth: int, effector_id: str) -> None:
         self.evaluator.observe_engagement(truth, effector_id)
 
-    def resolve(self, k: int, t: float, eng: Engagement, truth: int) -> bool:
+    def object_at(self, k: int, aim_enu: np.ndarray | None, truth: int) -> int:
+        """The object an effect aimed at ``aim_enu`` lands on at tick ``k`` (``-1``: none).
+
+        The effector is guided to where the track is, not to the object the track's history
+        was mostly made of: the nearest object alive within :data:`CAPTURE_RADIUS_M` of the aim
+        point. A track's truth label is a majority vote over its whole life, so a track that
+        followed a munition for minutes and then, the munition destroyed, went on with the
+        decoy flying beside it keeps the munition's label for as long again (traced on
+        ``eastern-flank-raid`` seed 8: three shots at such a track were drawn against the dead
+        munition and missed by rule while the decoy flew into the core). With no aim point (the
+        track is gone) the object the track was on at the commit, if it is still alive.
+        """
+        alive = self.sim.truth.alive[k]
+        if aim_enu is None or not np.all(np.isfinite(aim_enu)):
+            return truth if truth >= 0 and bool(alive[truth]) else -1
+        idx = np.flatnonzero(alive)
+        if idx.size == 0:
+            return -1
+        d = np.linalg.norm(self.sim.truth.pos[k, idx] - aim_enu[None, :], axis=1)
+        j = int(np.argmin(d))
+        return int(idx[j]) if d[j] <= CAPTURE_RADIUS_M else -1
+
+    def resolve(
+        self, k: int, t: float, eng: Engagement, truth: int, aim_enu: np.ndarray | None
+    ) -> bool:
         sim = self.sim
         killed = False
-        if truth >= 0 and sim.truth.alive[k, truth]:
+        truth = self.object_at(k, aim_enu, truth)
+        if truth >= 0:
             effector = sim.world.effectors[eng.effector_id]
             pk = engagement_pk(
                 effector,
