@@ -1913,18 +1913,17 @@ class EngagementAdvisor:
         free = self.rounds_left - self.reserved()
         rounds = np.where(free >= 1.0, np.floor(free), self.magazine)  # when its wait ends
         ends: list[list[float]] = [[] for _ in range(len(self.units))]  # booked effects, s
-        for i in np.argsort(c.deadline, kind="stable").tolist():
+        width = int(self.channels.max(initial=1))
+        for i in np.argsort(c.deadline, kind="stable").tolist():  # in turn: each books
             cand = np.flatnonzero(later[i])
             if cand.size == 0:
                 continue
-            delay = np.zeros(cand.size)
-            for j, kk in enumerate(cand.tolist()):
-                booked = sorted(ends[kk])
-                m, ch = len(booked), int(self.channels[kk])
-                at = booked[m - ch] if m >= ch else -np.inf  # a channel free again
-                if m >= rounds[kk]:  # its rounds are booked: a reload after the last effect
-                    at = max(at, booked[-1] + float(self.reload_s[kk]))
-                delay[j] = max(0.0, at - float(start[i, kk]))
+            booked = _padded([ends[kk] for kk in cand.tolist()], width)  # (m, H), as holds
+            at = _channel_free_at(booked, self.channels[cand])  # a channel free again
+            dry = np.array([len(ends[kk]) for kk in cand.tolist()]) >= rounds[cand]
+            # its rounds are booked: a reload after the last booked effect
+            at = np.where(dry, np.maximum(at, booked[:, -1] + self.reload_s[cand]), at)
+            delay = np.maximum(0.0, at - start[i, cand])
             timely = done[i, cand] + delay <= c.deadline[i]
             ok[i, cand] = timely
             if timely.any():
