@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from imm_helpers import imm_fix_cycle
 
 from dronewall.core.errors import ConfigError
 from dronewall.core.measurements import DetectionBatch, MeasurementKind
@@ -21,10 +22,8 @@ from dronewall.tracking.imm import (
     imm_combine,
     imm_mix_predict,
     imm_predicted_positions,
-    imm_update_probabilities,
     turn_rate_update,
 )
-from dronewall.tracking.kalman import kalman_update, mahalanobis_pairs
 from dronewall.tracking.models import AdaptiveTurnModel, CoordinatedTurnModel, ct_transition
 from dronewall.tracking.schema import load_tracker_config
 from dronewall.tracking.tracker import MultiSensorTracker, TrackerConfig
@@ -245,16 +244,9 @@ def _filter(
     xm, Pm = np.repeat(x[:, None], r, axis=1), np.repeat(P[:, None], r, axis=1)
     w, w_var = np.zeros(n), np.full(n, TURN_RATE_INITIAL_STD**2)
     err, rates, eig_min = np.zeros((k_max, n)), np.zeros((k_max, n)), np.zeros(k_max)
-    pairs = np.arange(n * r)
     for k in range(1, k_max):  # a loop over scans; targets and modes are batched
         rate = w if imm.adaptive else None
-        mu_p, xp, Pp = imm_mix_predict(imm, mu, xm, Pm, np.full(n, SCAN_S), turn_rate=rate)
-        xf, Pf = xp.reshape(n * r, 6), Pp.reshape(n * r, 6, 6)
-        z = np.repeat(Z[k], r, axis=0)
-        d2, logdet = mahalanobis_pairs(xf[:, :3], Pf[:, :3, :3], z, R, pairs, pairs)
-        xu, Pu = kalman_update(xf, Pf, z, R)
-        xm, Pm = xu.reshape(n, r, 6), Pu.reshape(n, r, 6, 6)
-        mu = imm_update_probabilities(mu_p, -0.5 * (d2 + logdet).reshape(n, r))
+        mu, xm, Pm, Pp = imm_fix_cycle(imm, mu, xm, Pm, Z[k], R, SCAN_S, turn_rate=rate)
         x_new, P_new = imm_combine(mu, xm, Pm)
         if imm.adaptive:
             w, w_var = turn_rate_update(w, w_var, x, P, x_new, P_new, SCAN_S)

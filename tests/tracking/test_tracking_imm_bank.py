@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 import pytest
+from imm_helpers import imm_fix_cycle
 from scipy.stats import chi2
 
 from dronewall.core.errors import ConfigError
@@ -176,15 +177,8 @@ def _filter(imm: InteractingMultipleModel, truth: np.ndarray, seed: int) -> tupl
     xm, Pm = np.repeat(x[:, None], r, axis=1), np.repeat(P[:, None], r, axis=1)
     err = np.zeros((k_max, n))
     mus = np.zeros((k_max, n, r))
-    pairs = np.arange(n * r)
     for k in range(1, k_max):  # a loop over scans; drones and modes are batched
-        mu_pred, xp, Pp = imm_mix_predict(imm, mu, xm, Pm, np.full(n, SCAN_S))
-        xf, Pf = xp.reshape(n * r, 6), Pp.reshape(n * r, 6, 6)
-        z = np.repeat(Z[k], r, axis=0)
-        d2, logdet = mahalanobis_pairs(xf[:, :3], Pf[:, :3, :3], z, R, pairs, pairs)
-        xu, Pu = kalman_update(xf, Pf, z, R)
-        xm, Pm = xu.reshape(n, r, 6), Pu.reshape(n, r, 6, 6)
-        mu = imm_update_probabilities(mu_pred, -0.5 * (d2 + logdet).reshape(n, r))
+        mu, xm, Pm, _ = imm_fix_cycle(imm, mu, xm, Pm, Z[k], R, SCAN_S)
         est, _ = imm_combine(mu, xm, Pm)
         err[k] = ((est[:, :2] - pos[k, :, :2]) ** 2).sum(axis=1)
         mus[k] = mu
