@@ -114,3 +114,20 @@ def test_a_bird_like_track_over_the_base_is_not_escalated() -> None:
         out = a.assess(t, make_tracks(t, [[*p, *v]], rcs=[-24.0]), DetectionBatch.empty())
     assert out.object_class[0] == ObjectClass.BIRD
     assert out.identity[0] not in (Identity.SUSPECT, Identity.HOSTILE)
+
+
+def test_a_munition_surely_faster_than_any_bird_is_scored_on_the_longer_inbound_scale() -> None:
+    """The assessor tells the threat score which tracks are surely faster than any bird: the
+    same 50 m/s course 400 s from the core scores on ``fast_inbound_scale_s`` (600 s) when its
+    speed is known to ±2 m/s, and on ``inbound_scale_s`` (300 s) when it is known only to ±20 m/s
+    (a bird's young track can show such a speed)."""
+    a = Assessor((SITE,), FRAME)
+    x = [SITE.core_radius_m + 50.0 * 400.0, 0.0, 300.0, -50.0, 0.0, 0.0]
+    tracks = make_tracks(0.0, [x, x], t_first=-60.0)
+    tracks.P[1, 3:6, 3:6] = np.eye(3) * 400.0
+    out = a.assess(0.0, tracks, DetectionBatch.empty())
+    cfg = a.config.threat
+    value = cfg.value_floor + (1.0 - cfg.value_floor) * SITE.value / 100.0
+    assert out.time_to_core_s[:, 0] == pytest.approx([400.0, 400.0])
+    assert out.threat[0, 0] == pytest.approx(out.p_uas[0] * np.exp(-400.0 / 600.0) * value)
+    assert out.threat[1, 0] == pytest.approx(out.p_uas[1] * np.exp(-400.0 / 300.0) * value)

@@ -215,9 +215,62 @@ def test_inbound_floor_never_lowers_a_score_and_keeps_protection() -> None:
     assert np.any(on > off + 0.05)  # some tracks are on a course into a core
 
 
+def test_a_track_surely_faster_than_any_bird_is_warned_of_on_the_longer_scale() -> None:
+    """``fast_inbound_scale_s`` (600 s) for a munition, ``inbound_scale_s`` (300 s) for the rest:
+    at the top-value site a 50 m/s munition reaches WARNING (0.4) 550 s before the core
+    (``600 ln 2.5``), a 15 m/s track flagged slow only 275 s before it (``300 ln 2.5``)."""
+    cfg = ThreatConfig()
+
+    def reach_s(speed_m_s: float, fast: bool) -> float:
+        xs = np.arange(1500.0, 40000.0, 25.0)
+        x = np.column_stack(
+            [
+                xs,
+                np.zeros((xs.size, 1)),
+                np.full((xs.size, 1), 300.0),
+                np.full((xs.size, 1), -speed_m_s),
+                np.zeros((xs.size, 2)),
+            ]
+        )
+        tr = make_tracks(0.0, x)
+        g = site_geometry(tr.x[:, :3], tr.x[:, 3:6], SITES[:1], ALERT[:1], CORE[:1])
+        n = xs.size
+        s = threat_scores(
+            g,
+            np.ones(n),
+            np.ones(n, np.int8),
+            ALERT[:1],
+            CORE[:1],
+            VALUE[:1],
+            cfg,
+            fast=np.full(n, fast),
+        )
+        return float((xs[s[:, 0] >= 0.4].max() - 1500.0) / speed_m_s)
+
+    assert reach_s(50.0, True) == pytest.approx(600.0 * np.log(2.5), abs=0.5)
+    assert reach_s(50.0, False) == pytest.approx(300.0 * np.log(2.5), abs=0.5)
+    # a slow track's warning is set by the weighted sum near the site, not by the floor's scale
+    assert reach_s(15.0, True) > reach_s(15.0, False)
+    # fast=None is "no track is fast": the 300 s scale for all
+    tr = make_tracks(0.0, [[20000, 0, 300, -50, 0, 0]])
+    g = site_geometry(tr.x[:, :3], tr.x[:, 3:6], SITES[:1], ALERT[:1], CORE[:1])
+    args = (g, np.ones(1), np.ones(1, np.int8), ALERT[:1], CORE[:1], VALUE[:1], cfg)
+    assert threat_scores(*args)[0, 0] == threat_scores(*args, fast=np.zeros(1, bool))[0, 0]
+    assert threat_scores(*args, fast=np.ones(1, bool))[0, 0] == pytest.approx(np.exp(-370 / 600))
+    with pytest.raises(ValueError, match="fast has shape"):
+        threat_scores(*args, fast=np.ones(2, bool))
+    off = ThreatConfig(fast_inbound_scale_s=0.0)
+    # no floor: the weighted sum alone, as with inbound_scale_s 0 for a slow track
+    no_floor = threat_scores(*args[:-1], ThreatConfig(inbound_scale_s=0.0))[0, 0]
+    assert threat_scores(*args[:-1], off, fast=np.ones(1, bool))[0, 0] == no_floor < 0.2
+
+
 def test_inbound_scale_must_not_be_negative() -> None:
     with pytest.raises(ConfigError, match="inbound"):
         ThreatConfig(inbound_scale_s=-1.0)
+    with pytest.raises(ConfigError, match="no inbound floor") as err:
+        ThreatConfig(fast_inbound_scale_s=-5.0)
+    assert "fast_inbound_scale_s" in str(err.value)
 
 
 def test_arrival_score_is_the_score_inside_the_core_and_bounds_every_score() -> None:

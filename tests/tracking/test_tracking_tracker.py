@@ -135,8 +135,8 @@ def test_silent_frames_do_not_count_until_the_tentative_coast_limit() -> None:
     for k in range(5, 12):
         firm.step(DetectionBatch.empty(), t=T0 + k)
         assert firm.snapshot(T0 + k).status.tolist() == [TrackStatus.CONFIRMED]
-    # the default counting (every frame is a miss) deletes it at its second silent frame
-    old = MultiSensorTracker(TrackerConfig(tentative_max_misses=2))
+    # counting every frame as a miss (misses_need_scan off) deletes it at its second silent frame
+    old = MultiSensorTracker(TrackerConfig(tentative_max_misses=2, misses_need_scan=False))
     old.step(_batch(T0, [[0.0, 0.0, 50.0]]), t=T0)
     old.step(DetectionBatch.empty(), t=T0 + 1)
     old.step(DetectionBatch.empty(), t=T0 + 2)
@@ -204,13 +204,21 @@ def _confirmed_mover(tracker: MultiSensorTracker, n: int = 8) -> int:
     return int(snap.track_id[0])
 
 
-def test_confirmed_track_survives_a_10_s_gap_and_keeps_its_number() -> None:
-    tracker = MultiSensorTracker(TrackerConfig())  # defaults: 15 s, 250 m
+@pytest.mark.parametrize(
+    ("misses_need_scan", "status_in_gap"),
+    [(True, TrackStatus.CONFIRMED), (False, TrackStatus.COASTING)],
+)
+def test_confirmed_track_survives_a_10_s_gap_and_keeps_its_number(
+    misses_need_scan: bool, status_in_gap: TrackStatus
+) -> None:
+    # defaults: 15 s, 250 m; with misses_need_scan (the default) a frame in which the track's
+    # sensor reported nothing is no miss, so the track stays CONFIRMED through the gap
+    tracker = MultiSensorTracker(TrackerConfig(misses_need_scan=misses_need_scan))
     tid = _confirmed_mover(tracker)  # last detection at k = 7
     for k in range(8, 18):  # 10 frames without detection
         tracker.step(DetectionBatch.empty(), t=T0 + k)
         assert tracker.deleted_ids.size == 0
-        assert tracker.snapshot(T0 + k).status.tolist() == [TrackStatus.COASTING]
+        assert tracker.snapshot(T0 + k).status.tolist() == [status_in_gap]
     # the gate has grown with P: the next detection, 10 m off the path, updates the same track
     tracker.step(_batch(T0 + 18, [[15.0 * 18, 10.0, 80.0]]), t=T0 + 18)
     snap = tracker.snapshot(T0 + 18)

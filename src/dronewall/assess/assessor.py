@@ -27,7 +27,12 @@ from dronewall.assess.classify import (
     build_class_model,
 )
 from dronewall.assess.geometry import SiteGeometry, site_geometry
-from dronewall.assess.identify import IdentityConfig, RuleIdentifier, has_evidence
+from dronewall.assess.identify import (
+    IdentityConfig,
+    RuleIdentifier,
+    has_evidence,
+    surely_faster_than_birds,
+)
 from dronewall.assess.threat import (
     ThreatConfig,
     ThreatEntry,
@@ -281,6 +286,7 @@ class Assessor:
             self.core_radius_m,
             self.site_value,
             self.config.threat,
+            fast=surely_faster_than_birds(tracks, self.config.identity),
         )
         n, s = score.shape
         object_class = np.argmax(cls.probs, axis=1).astype(np.int8)

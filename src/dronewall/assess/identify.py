@@ -16,8 +16,9 @@ Rules, applied in this order (every one vectorised over tracks)
 2. **Pending.** A tentative track is PENDING.
 3. **Unknown.** Otherwise UNKNOWN while the evidence is thin.
 4. **Suspect.** UNKNOWN with ``p_uas ≥ suspect_p_uas`` and inside any site's alert radius, or on a
-   course into a site's core within ``closing_horizon_s``, once the track has ``min_evidence_s``
-   of history (since its first detection) or is surely faster than any bird
+   course into a site's core within ``closing_horizon_s`` (``fast_closing_horizon_s`` for a
+   track surely faster than any bird, :func:`surely_faster_than_birds`), once the track has
+   ``min_evidence_s`` of history (since its first detection) or is surely faster than any bird
    (:func:`has_evidence`). A younger, slower track stays UNKNOWN whatever its class:
    the classifier's figure for telling birds from drones holds from 10 s of track history
    (benchmarks/RESULTS.md, "Track classification"), and before that bird tracks are often
@@ -91,6 +92,14 @@ class IdentityConfig:
         UAS probability below which a SUSPECT/HOSTILE track falls back to UNKNOWN.
     closing_horizon_s : float
         A track due to enter a site's core within this time counts as closing on it, s.
+    fast_closing_horizon_s : float
+        The same for a track surely faster than any bird (:func:`surely_faster_than_birds`), s.
+        600 s: a 50 m/s munition is suspect (engageable under the ROE) about 30 km out, which
+        leaves the defence time for a cheap first shot, a look and a follow-up, and for queueing
+        several munitions on one interceptor-drone post; at 180 s it was suspect 166 s before
+        the core (traced on ``eastern-flank-raid``, benchmarks/RESULTS.md, "When a munition may be
+        engaged"). Slow tracks keep ``closing_horizon_s``: most UAS-like calls far from a site
+        on slow tracks are birds, and a slow drone inside the alert radius is suspect anyway (A).
     loiter_s : float
         Continuous time inside an alert radius that makes a UAS-like track HOSTILE, s.
     correlate_chi2 : float
@@ -130,6 +139,7 @@ class IdentityConfig:
     suspect_p_uas: float = 0.6
     release_p_uas: float = 0.4
     closing_horizon_s: float = 180.0
+    fast_closing_horizon_s: float = 600.0
     loiter_s: float = 120.0
     correlate_chi2: float = 22.46
     correlate_max_m: float = 300.0
@@ -149,8 +159,9 @@ class IdentityConfig:
                 field="release_p_uas",
                 actual=f"{self.release_p_uas}, {self.suspect_p_uas}",
             )
-        if self.closing_horizon_s <= 0 or self.loiter_s <= 0:
-            raise ConfigError("closing_horizon_s and loiter_s must be positive", field="loiter_s")
+        for name in ("closing_horizon_s", "fast_closing_horizon_s", "loiter_s"):
+            if not getattr(self, name) > 0:
+                raise ConfigError("must be positive", field=name, actual=repr(getattr(self, name)))
         if any(not 0 <= a < 1 << 24 for a in self.friendly_icao):
             raise ConfigError("friendly_icao holds 24-bit addresses", field="friendly_icao")
         for name in ("correlate_chi2", "correlate_max_m", "correlate_max_dv_m_s"):
@@ -270,7 +281,12 @@ class RuleIdentifier:
         if geometry.range_m.shape[1] > 0:
             in_alert = geometry.inside_alert.any(axis=1)
             in_core = geometry.inside_core.any(axis=1)
-            closing = (geometry.time_to_core_s <= cfg.closing_horizon_s).any(axis=1)
+            horizon = np.where(
+                surely_faster_than_birds(tracks, cfg),
+                cfg.fast_closing_horizon_s,
+                cfg.closing_horizon_s,
+            )
+            closing = (geometry.time_to_core_s <= horizon[:, None]).any(axis=1)
         else:
             in_alert = in_core = closing = np.zeros(n, dtype=np.bool_)
         prev_loiter = np.where(found, self._loiter_since[row] if have else np.nan, np.nan)
@@ -317,18 +333,24 @@ class RuleIdentifier:
 # claim checks and cooperative correlation (batched)
 
 
-def has_evidence(t: float, tracks: TrackTable, config: IdentityConfig) -> B:
-    """Tracks ``(N,)`` whose class may make them SUSPECT or HOSTILE (and raise alerts above
-    WATCH): at least ``min_evidence_s`` of history, or surely faster than any bird,
-    ``‖v‖ − 2 sqrt(v̂ᵀ P_v v̂) > bird_max_speed_m_s`` with ``v̂ = v / ‖v‖`` and ``P_v`` the
-    velocity block of the track covariance (a young track's speed is poorly known: a bird's
-    track can show 30 m/s at 3 s of age)."""
+def surely_faster_than_birds(tracks: TrackTable, config: IdentityConfig) -> B:
+    """Tracks ``(N,)`` surely faster than any bird: ``‖v‖ − 2 sqrt(v̂ᵀ P_v v̂) > bird_max_speed_m_s``
+    with ``v̂ = v / ‖v‖`` and ``P_v`` the velocity block of the track covariance (a young track's
+    speed is poorly known: a bird's track can show 30 m/s at 3 s of age)."""
     v = tracks.x[:, 3:6]
     speed = np.linalg.norm(v, axis=1)
     u = v / np.maximum(speed, 1e-9)[:, None]
     var = np.einsum("ka,kab,kb->k", u, tracks.P[:, 3:6, 3:6], u)
-    fast = speed - 2.0 * np.sqrt(np.maximum(var, 0.0)) > config.bird_max_speed_m_s
-    out: B = (t - tracks.t_first >= config.min_evidence_s) | fast
+    out: B = speed - 2.0 * np.sqrt(np.maximum(var, 0.0)) > config.bird_max_speed_m_s
+    return out
+
+
+def has_evidence(t: float, tracks: TrackTable, config: IdentityConfig) -> B:
+    """Tracks ``(N,)`` whose class may make them SUSPECT or HOSTILE (and raise alerts above
+    WATCH): at least ``min_evidence_s`` of history, or :func:`surely_faster_than_birds`."""
+    out: B = (t - tracks.t_first >= config.min_evidence_s) | surely_faster_than_birds(
+        tracks, config
+    )
     return out
 
 

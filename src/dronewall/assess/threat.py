@@ -16,6 +16,7 @@ asset and the asset's value. With ``r`` the range, ``r_c`` / ``r_a`` the core / 
     urgency   = exp(−t_core / T)                                  0 when never entering the core
     kinematic = max(w_p · proximity + w_a · approach + w_u · urgency,  (weights sum to 1)
                     exp(−t_core / T_in))                          inbound floor
+    T_in      = T_in,fast for a track surely faster than any bird, else T_in
     value     = v₀ + (1 − v₀) · site.value / 100
     score     = p_uas · kinematic · value                         0 for protected identities
 
@@ -35,6 +36,15 @@ low (a 15 m/s quadcopter at a top-value site, heading for its centre from 4 km: 
 not enter the core (``t_core = ∞``) gets no floor, so a course wandering in and out of the core
 at long range moves the score between the two; the alert levels' hysteresis
 (:mod:`dronewall.assess.alerts`) keeps that from flapping.
+
+A track surely faster than any bird (``fast``, from
+:func:`dronewall.assess.identify.surely_faster_than_birds`) is scored on the longer scale
+``T_in,fast`` = 600 s: a 50 m/s munition reaches 0.4 about 380 s (19 km) before the core of a
+site of value 50 and 550 s before that of a top-value site, so that an interceptor drone, a look
+and a follow-up fit before it arrives and several munitions can be queued on one post. Slow
+tracks keep 300 s: on ``hobby-drone-park`` and ``kleine-brogel-night`` the longer scale for
+every track raised warnings on bird tracks called quadcopters 4-6 km out (benchmarks/RESULTS.md,
+"Earlier warning for fast movers").
 """
 
 from __future__ import annotations
@@ -84,6 +94,9 @@ class ThreatConfig:
         before a 50 m/s munition reaches its core: a 15 s approval, the fly-out of an interceptor
         drone, a look and a second shot (A; measured by ``benchmarks/cost_exchange.py``, see
         benchmarks/RESULTS.md).
+    fast_inbound_scale_s : float
+        ``T_in,fast``: the same for a track surely faster than any bird (the ``fast`` argument of
+        :func:`threat_scores`), s (0 turns it off); 600 s (A; module docstring).
     value_floor : float
         ``v₀``: the value weight of a site of value 0 (no protected site is worth nothing).
     min_listed_score : float
@@ -98,6 +111,7 @@ class ThreatConfig:
     cpa_horizon_s: float = 300.0
     urgency_scale_s: float = 120.0
     inbound_scale_s: float = 300.0
+    fast_inbound_scale_s: float = 600.0
     value_floor: float = 0.5
     min_listed_score: float = 0.05
     max_listed: int = 100
@@ -108,8 +122,13 @@ class ThreatConfig:
             raise ConfigError("threat weights must be >= 0 and sum to 1", field="w_proximity")
         if self.cpa_horizon_s <= 0 or self.urgency_scale_s <= 0:
             raise ConfigError("time scales must be positive", field="cpa_horizon_s")
-        if not self.inbound_scale_s >= 0:
-            raise ConfigError("must be >= 0 (0: no inbound floor)", field="inbound_scale_s")
+        for name in ("inbound_scale_s", "fast_inbound_scale_s"):
+            if not getattr(self, name) >= 0:
+                raise ConfigError(
+                    "must be >= 0 (0: no inbound floor)",
+                    field=name,
+                    actual=repr(getattr(self, name)),
+                )
         if not 0.0 <= self.value_floor <= 1.0 or not 0.0 <= self.min_listed_score <= 1.0:
             raise ConfigError("value_floor and min_listed_score lie in [0, 1]", field="value_floor")
         if self.max_listed < 0:
@@ -130,6 +149,7 @@ def threat_scores(
     core_radius_m: F64,
     site_value: F64,
     config: ThreatConfig,
+    fast: B | None = None,
 ) -> F64:
     """Threat score of every track against every site.
 
@@ -147,6 +167,10 @@ def threat_scores(
         Site values, 0-100.
     config : ThreatConfig
         Weights and scales.
+    fast : (N,) bool, optional
+        Tracks surely faster than any bird
+        (:func:`~dronewall.assess.identify.surely_faster_than_birds`): their inbound floor has
+        the scale ``fast_inbound_scale_s``. None: no track is.
 
     Returns
     -------
@@ -163,8 +187,14 @@ def threat_scores(
     kinematic = (
         config.w_proximity * proximity + config.w_approach * approach + config.w_urgency * urgency
     )
-    if config.inbound_scale_s > 0:  # exp(-inf) = 0: no floor for a course outside the core
-        kinematic = np.maximum(kinematic, np.exp(-geometry.time_to_core_s / config.inbound_scale_s))
+    n = geometry.range_m.shape[0]
+    is_fast = np.zeros(n, np.bool_) if fast is None else np.asarray(fast, np.bool_)
+    if is_fast.shape != (n,):
+        raise ValueError(f"fast has shape {is_fast.shape}, expected ({n},)")
+    scale = np.where(is_fast, config.fast_inbound_scale_s, config.inbound_scale_s)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):  # scale 0: no floor
+        floor = np.where(scale > 0, np.exp(-geometry.time_to_core_s / scale), 0.0)
+    kinematic = np.maximum(kinematic, floor)  # exp(-inf) = 0: no floor outside the core
     value = value_weight(site_value, config)
     score = p_uas[:, None] * kinematic * value[None, :]
     score = np.where(is_protected(identity)[:, None], 0.0, score)
