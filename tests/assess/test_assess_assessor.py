@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from assess_helpers import FRAME, SITE, make_tracks, rf_bearing, sighting
 
-from dronewall.assess import Assessor
+from dronewall.assess import AssessConfig, Assessor, ThreatConfig
 from dronewall.assess.alerts import AlertEventKind
 from dronewall.core.errors import ConfigError
 from dronewall.core.measurements import DetectionBatch, RfProtocol
@@ -118,10 +118,10 @@ def test_a_bird_like_track_over_the_base_is_not_escalated() -> None:
 
 def test_a_munition_surely_faster_than_any_bird_is_scored_on_the_longer_inbound_scale() -> None:
     """The assessor tells the threat score which tracks are surely faster than any bird: the
-    same 50 m/s course 400 s from the core scores on ``fast_inbound_scale_s`` (600 s) when its
+    same 50 m/s course 400 s from the core scores on ``fast_inbound_scale_s`` (here 600 s) when its
     speed is known to ±2 m/s, and on ``inbound_scale_s`` (300 s) when it is known only to ±20 m/s
     (a bird's young track can show such a speed)."""
-    a = Assessor((SITE,), FRAME)
+    a = Assessor((SITE,), FRAME, AssessConfig(threat=ThreatConfig(fast_inbound_scale_s=600.0)))
     x = [SITE.core_radius_m + 50.0 * 400.0, 0.0, 300.0, -50.0, 0.0, 0.0]
     tracks = make_tracks(0.0, [x, x], t_first=-60.0)
     tracks.P[1, 3:6, 3:6] = np.eye(3) * 400.0

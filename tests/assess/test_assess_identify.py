@@ -93,10 +93,10 @@ def test_a_young_track_surely_faster_than_any_bird_needs_no_history() -> None:
 
 
 def test_only_a_track_surely_faster_than_any_bird_closes_from_the_long_horizon() -> None:
-    """``fast_closing_horizon_s`` (600 s) for a track surely faster than any bird: a 50 m/s
+    """``fast_closing_horizon_s`` (here 600 s) for a track surely faster than any bird: a 50 m/s
     munition 400 s from the core is SUSPECT; a 15 m/s UAS-like track 400 s out (6 km, outside
     the alert radius) stays UNKNOWN until it is due within ``closing_horizon_s`` (180 s)."""
-    cfg = IdentityConfig()
+    cfg = IdentityConfig(fast_closing_horizon_s=600.0)
     assert cfg.closing_horizon_s < 400.0 < cfg.fast_closing_horizon_s
     core = float(CORE[0])
     munition = [[core + 50.0 * 400.0, 0, 300, -50.0, 0, 0]]
@@ -108,8 +108,9 @@ def test_only_a_track_surely_faster_than_any_bird_closes_from_the_long_horizon()
     unsure = [[core + 25.0 * 400.0, 0, 100, -25.0, 0, 0]]
     assert step(RuleIdentifier(cfg), 0.0, unsure, [0.9], vel_var=100.0)[0] == Identity.UNKNOWN
     assert step(RuleIdentifier(cfg), 0.0, unsure, [0.9], vel_var=1.0)[0] == Identity.SUSPECT
-    # the same munition with the long horizon shortened to the slow one's
-    short = IdentityConfig(fast_closing_horizon_s=180.0)
+    # the default: the fast horizon is the slow one's
+    short = IdentityConfig()
+    assert short.fast_closing_horizon_s == short.closing_horizon_s
     assert step(RuleIdentifier(short), 0.0, munition, [0.9], vel_var=4.0)[0] == Identity.UNKNOWN
     with pytest.raises(ConfigError, match="fast_closing_horizon_s"):
         IdentityConfig(fast_closing_horizon_s=0.0)

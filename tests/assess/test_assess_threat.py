@@ -216,10 +216,12 @@ def test_inbound_floor_never_lowers_a_score_and_keeps_protection() -> None:
 
 
 def test_a_track_surely_faster_than_any_bird_is_warned_of_on_the_longer_scale() -> None:
-    """``fast_inbound_scale_s`` (600 s) for a munition, ``inbound_scale_s`` (300 s) for the rest:
-    at the top-value site a 50 m/s munition reaches WARNING (0.4) 550 s before the core
-    (``600 ln 2.5``), a 15 m/s track flagged slow only 275 s before it (``300 ln 2.5``)."""
-    cfg = ThreatConfig()
+    """``fast_inbound_scale_s`` (here 600 s) for a munition, ``inbound_scale_s`` (300 s) for the
+    rest: at the top-value site a 50 m/s munition reaches WARNING (0.4) 550 s before the core
+    (``600 ln 2.5``), the same track flagged slow only 275 s before it (``300 ln 2.5``)."""
+    cfg = ThreatConfig(fast_inbound_scale_s=600.0)
+    default = ThreatConfig()
+    assert default.fast_inbound_scale_s == default.inbound_scale_s
 
     def reach_s(speed_m_s: float, fast: bool) -> float:
         xs = np.arange(1500.0, 40000.0, 25.0)

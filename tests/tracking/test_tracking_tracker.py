@@ -211,8 +211,8 @@ def _confirmed_mover(tracker: MultiSensorTracker, n: int = 8) -> int:
 def test_confirmed_track_survives_a_10_s_gap_and_keeps_its_number(
     misses_need_scan: bool, status_in_gap: TrackStatus
 ) -> None:
-    # defaults: 15 s, 250 m; with misses_need_scan (the default) a frame in which the track's
-    # sensor reported nothing is no miss, so the track stays CONFIRMED through the gap
+    # defaults: 15 s, 250 m; with misses_need_scan a frame in which the track's sensor reported
+    # nothing is no miss, so the track stays CONFIRMED through the gap
     tracker = MultiSensorTracker(TrackerConfig(misses_need_scan=misses_need_scan))
     tid = _confirmed_mover(tracker)  # last detection at k = 7
     for k in range(8, 18):  # 10 frames without detection

@@ -94,12 +94,14 @@ class IdentityConfig:
         A track due to enter a site's core within this time counts as closing on it, s.
     fast_closing_horizon_s : float
         The same for a track surely faster than any bird (:func:`surely_faster_than_birds`), s.
-        600 s: a 50 m/s munition is suspect (engageable under the ROE) about 30 km out, which
-        leaves the defence time for a cheap first shot, a look and a follow-up, and for queueing
-        several munitions on one interceptor-drone post; at 180 s it was suspect 166 s before
-        the core (traced on ``eastern-flank-raid``, benchmarks/RESULTS.md, "When a munition may be
-        engaged"). Slow tracks keep ``closing_horizon_s``: most UAS-like calls far from a site
-        on slow tracks are birds, and a slow drone inside the alert radius is suspect anyway (A).
+        By default the same 180 s. A longer one (600 s) makes a 50 m/s munition SUSPECT, and
+        so engageable under the ROE, about 30 km out, where at 180 s it was suspect 166 s before
+        the core (traced on ``eastern-flank-raid``). With 600 s for both scales of the earlier
+        warning, the flank's cost-aware advice let fewer munitions through (0.6 against 1.0
+        per run on 24 held-out seeds) and Kleine-Brogel's defence let more through under both
+        doctrines (1.9-2.0 against 1.4, 12 seeds): benchmarks/RESULTS.md, "Earlier warning
+        for fast movers". Slow tracks keep ``closing_horizon_s`` whatever this is: most
+        UAS-like calls on slow tracks far from a site are birds (A).
     loiter_s : float
         Continuous time inside an alert radius that makes a UAS-like track HOSTILE, s.
     correlate_chi2 : float
@@ -139,7 +141,7 @@ class IdentityConfig:
     suspect_p_uas: float = 0.6
     release_p_uas: float = 0.4
     closing_horizon_s: float = 180.0
-    fast_closing_horizon_s: float = 600.0
+    fast_closing_horizon_s: float = 180.0
     loiter_s: float = 120.0
     correlate_chi2: float = 22.46
     correlate_max_m: float = 300.0

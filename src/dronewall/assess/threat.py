@@ -38,13 +38,13 @@ at long range moves the score between the two; the alert levels' hysteresis
 (:mod:`dronewall.assess.alerts`) keeps that from flapping.
 
 A track surely faster than any bird (``fast``, from
-:func:`dronewall.assess.identify.surely_faster_than_birds`) is scored on the longer scale
-``T_in,fast`` = 600 s: a 50 m/s munition reaches 0.4 about 380 s (19 km) before the core of a
-site of value 50 and 550 s before that of a top-value site, so that an interceptor drone, a look
-and a follow-up fit before it arrives and several munitions can be queued on one post. Slow
-tracks keep 300 s: on ``hobby-drone-park`` and ``kleine-brogel-night`` the longer scale for
-every track raised warnings on bird tracks called quadcopters 4-6 km out (benchmarks/RESULTS.md,
-"Earlier warning for fast movers").
+:func:`dronewall.assess.identify.surely_faster_than_birds`) may be scored on its own scale
+``T_in,fast`` (by default the same 300 s). At 600 s a 50 m/s munition (``p_uas`` 1) reaches 0.4
+about 380 s (19 km) before the core of a site of value 50 and 550 s before that of a top-value
+site. Only for fast tracks: at 600 s for every track, warnings were raised on bird tracks called
+quadcopters 4-6 km out on ``hobby-drone-park`` and ``kleine-brogel-night``. Whether the earlier
+warning pays depends on the defence (benchmarks/RESULTS.md, "Earlier warning for fast movers":
+fewer leakers on the eastern flank, more at Kleine-Brogel).
 """
 
 from __future__ import annotations
@@ -96,7 +96,8 @@ class ThreatConfig:
         benchmarks/RESULTS.md).
     fast_inbound_scale_s : float
         ``T_in,fast``: the same for a track surely faster than any bird (the ``fast`` argument of
-        :func:`threat_scores`), s (0 turns it off); 600 s (A; module docstring).
+        :func:`threat_scores`), s (0 turns it off); by default the same as ``inbound_scale_s``
+        (A; module docstring).
     value_floor : float
         ``v₀``: the value weight of a site of value 0 (no protected site is worth nothing).
     min_listed_score : float
@@ -111,7 +112,7 @@ class ThreatConfig:
     cpa_horizon_s: float = 300.0
     urgency_scale_s: float = 120.0
     inbound_scale_s: float = 300.0
-    fast_inbound_scale_s: float = 600.0
+    fast_inbound_scale_s: float = 300.0
     value_floor: float = 0.5
     min_listed_score: float = 0.05
     max_listed: int = 100
