@@ -108,6 +108,13 @@ def test_only_a_track_surely_faster_than_any_bird_closes_from_the_long_horizon()
     unsure = [[core + 25.0 * 400.0, 0, 100, -25.0, 0, 0]]
     assert step(RuleIdentifier(cfg), 0.0, unsure, [0.9], vel_var=100.0)[0] == Identity.UNKNOWN
     assert step(RuleIdentifier(cfg), 0.0, unsure, [0.9], vel_var=1.0)[0] == Identity.SUSPECT
+    # a caller's own speed test is used as given (the assessor computes it once per tick)
+    rid = RuleIdentifier(cfg)
+    tr = make_tracks(0.0, unsure, vel_var=100.0, t_first=-60.0)
+    g = site_geometry(tr.x[:, :3], tr.x[:, 3:6], SITE_ENU, ALERT, CORE)
+    assert rid.update(0.0, tr, np.array([0.9]), g, fast=np.ones(1, bool))[0] == Identity.SUSPECT
+    with pytest.raises(ValueError, match="fast has shape"):
+        rid.update(0.0, tr, np.array([0.9]), g, fast=np.ones(2, bool))
     # the default: the fast horizon is the slow one's
     short = IdentityConfig()
     assert short.fast_closing_horizon_s == short.closing_horizon_s

@@ -277,7 +277,8 @@ class Assessor:
         """
         cls = self.classifier.update(t, tracks, detections)
         geo = self.geometry(tracks)
-        identity = self.identifier.update(t, tracks, cls.p_uas, geo)
+        fast = surely_faster_than_birds(tracks, self.config.identity)  # once per tick
+        identity = self.identifier.update(t, tracks, cls.p_uas, geo, fast=fast)
         score = threat_scores(
             geo,
             cls.p_uas,
@@ -286,7 +287,7 @@ class Assessor:
             self.core_radius_m,
             self.site_value,
             self.config.threat,
-            fast=surely_faster_than_birds(tracks, self.config.identity),
+            fast=fast,
         )
         n, s = score.shape
         object_class = np.argmax(cls.probs, axis=1).astype(np.int8)
@@ -321,7 +322,7 @@ class Assessor:
             score=score,
             explain=reason,
             max_level=np.where(
-                has_evidence(t, tracks, self.config.identity),
+                has_evidence(t, tracks, self.config.identity, fast),
                 int(AlertLevel.ALARM),
                 int(AlertLevel.WATCH),
             ).astype(np.int8),

@@ -220,6 +220,7 @@ class RuleIdentifier:
         geometry: SiteGeometry,
         *,
         contradicted: B | None = None,
+        fast: B | None = None,
     ) -> I8:
         """Identities of the tracks at ``t``; tracks absent from ``tracks`` are forgotten.
 
@@ -236,6 +237,9 @@ class RuleIdentifier:
         contradicted : (N,) bool, optional
             Tracks whose cooperative claim an independent sensor contradicts at this update (see
             the module docstring); counted towards the spoof flag with the built-in checks.
+        fast : (N,) bool, optional
+            :func:`surely_faster_than_birds` of ``tracks`` when the caller has it already
+            (computed here otherwise).
 
         Returns
         -------
@@ -244,6 +248,10 @@ class RuleIdentifier:
         """
         cfg = self.config
         n = len(tracks)
+        if fast is None:
+            fast = surely_faster_than_birds(tracks, cfg)
+        elif fast.shape != (n,):
+            raise ValueError(f"fast has shape {fast.shape}, expected ({n},)")
         found, row = match_ids(self._ids, tracks.track_id)
         have = self._ids.size > 0
 
@@ -283,11 +291,7 @@ class RuleIdentifier:
         if geometry.range_m.shape[1] > 0:
             in_alert = geometry.inside_alert.any(axis=1)
             in_core = geometry.inside_core.any(axis=1)
-            horizon = np.where(
-                surely_faster_than_birds(tracks, cfg),
-                cfg.fast_closing_horizon_s,
-                cfg.closing_horizon_s,
-            )
+            horizon = np.where(fast, cfg.fast_closing_horizon_s, cfg.closing_horizon_s)
             closing = (geometry.time_to_core_s <= horizon[:, None]).any(axis=1)
         else:
             in_alert = in_core = closing = np.zeros(n, dtype=np.bool_)
@@ -295,7 +299,7 @@ class RuleIdentifier:
         loiter_since = np.where(in_alert, np.where(np.isnan(prev_loiter), t, prev_loiter), np.nan)
         loitering = in_alert & (t - loiter_since >= cfg.loiter_s)
 
-        uas = (p_uas >= cfg.suspect_p_uas) & has_evidence(t, tracks, cfg)
+        uas = (p_uas >= cfg.suspect_p_uas) & has_evidence(t, tracks, cfg, fast)
         level = np.full(n, int(Identity.UNKNOWN), dtype=np.int8)
         level[uas & (in_alert | closing)] = int(Identity.SUSPECT)
         level[uas & (in_core | loitering)] = int(Identity.HOSTILE)
@@ -347,12 +351,13 @@ def surely_faster_than_birds(tracks: TrackTable, config: IdentityConfig) -> B:
     return out
 
 
-def has_evidence(t: float, tracks: TrackTable, config: IdentityConfig) -> B:
+def has_evidence(t: float, tracks: TrackTable, config: IdentityConfig, fast: B | None = None) -> B:
     """Tracks ``(N,)`` whose class may make them SUSPECT or HOSTILE (and raise alerts above
-    WATCH): at least ``min_evidence_s`` of history, or :func:`surely_faster_than_birds`."""
-    out: B = (t - tracks.t_first >= config.min_evidence_s) | surely_faster_than_birds(
-        tracks, config
-    )
+    WATCH): at least ``min_evidence_s`` of history, or :func:`surely_faster_than_birds`
+    (``fast``, computed here when not given)."""
+    if fast is None:
+        fast = surely_faster_than_birds(tracks, config)
+    out: B = (t - tracks.t_first >= config.min_evidence_s) | fast
     return out
 
 
