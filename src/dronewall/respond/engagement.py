@@ -1914,10 +1914,9 @@ class EngagementAdvisor:
         rounds = np.where(free >= 1.0, np.floor(free), self.magazine)  # when its wait ends
         ends: list[list[float]] = [[] for _ in range(len(self.units))]  # booked effects, s
         width = int(self.channels.max(initial=1))
-        for i in np.argsort(c.deadline, kind="stable").tolist():  # in turn: each books
+        waiting = np.flatnonzero(later.any(axis=1))  # only the tracks that may wait book
+        for i in waiting[np.argsort(c.deadline[waiting], kind="stable")].tolist():  # in turn
             cand = np.flatnonzero(later[i])
-            if cand.size == 0:
-                continue
             booked = _padded([ends[kk] for kk in cand.tolist()], width)  # (m, H), as holds
             at = _channel_free_at(booked, self.channels[cand])  # a channel free again
             dry = np.array([len(ends[kk]) for kk in cand.tolist()]) >= rounds[cand]
